@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import GraphIR
+import Reference
+import Runtime
+
+/// `attnc run MODEL`: run a model on `.npy` inputs and write `.npy` outputs.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a model on .npy inputs and write one .npy file per output.",
+        discussion: """
+            Inputs come from --input NAME=FILE.npy; with --random-inputs SEED the inputs not given \
+            are filled with seeded standard-normal values. Every graph output NAME is written to \
+            DIR/NAME.npy.
+            """)
+
+    @OptionGroup var model: ModelArgument
+
+    @Option(help: ArgumentHelp("Weights to bind by name (a PyTorch state_dict saved as safetensors).", valueName: "file.safetensors"))
+    var weights: String?
+
+    @Option(name: .customLong("input"), help: ArgumentHelp("An input tensor, repeatable.", valueName: "name=file.npy"))
+    var inputs: [String] = []
+
+    @Option(help: ArgumentHelp("Fill inputs not given with --input from this seed.", valueName: "seed"))
+    var randomInputs: UInt64?
+
+    @Option(help: ArgumentHelp("Directory for the outputs (created if missing).", valueName: "dir"))
+    var outputDir: String
+
+    @Flag(help: "Run with the reference interpreter (the only engine until the JIT lands).")
+    var interp = false
+
+    func run() throws {
+        let graph = try loadModel(model.model)
+        let weightTensors = try weights.map { try SafetensorsFile.read(path: $0) } ?? [:]
+        let inputTensors = try readInputs(for: graph)
+        let outputs = try ReferenceInterpreter.run(graph, inputs: inputTensors, weights: weightTensors, weightsFile: weights)
+        try writeOutputs(outputs)
+    }
+
+    private func readInputs(for graph: Graph) throws -> [String: TensorData] {
+        var tensors: [String: TensorData] = [:]
+        for spec in inputs {
+            guard let equals = spec.firstIndex(of: "="), equals != spec.startIndex, spec.index(after: equals) != spec.endIndex else {
+                throw ValidationError("--input expects NAME=FILE.npy, got '\(spec)'")
+            }
+            let name = String(spec[..<equals])
+            guard graph.input(named: name) != nil else {
+                throw Diagnostic(.error, "--input \(name): graph '\(graph.name)' has no input '\(name)'; its inputs are \(graph.inputs.map { graph[$0].name ?? "" }.joined(separator: ", "))")
+            }
+            guard tensors[name] == nil else { throw ValidationError("--input \(name) is given twice") }
+            tensors[name] = try NumpyFile.read(path: String(spec[spec.index(after: equals)...]))
+        }
+        if let seed = randomInputs {
+            var generator = SeededGenerator(seed: seed)
+            for id in graph.inputs {
+                let name = graph[id].name ?? ""
+                // Draw for every input in order so a given input's values do not depend on which others were supplied.
+                guard let tensor = randomTensor(graph.type(of: id), using: &generator) else {
+                    if tensors[name] == nil {
+                        throw Diagnostic(.error, "--random-inputs cannot fill input '\(name)': its type \(graph.type(of: id)) has symbolic dims; give it with --input")
+                    }
+                    continue
+                }
+                if tensors[name] == nil { tensors[name] = tensor }
+            }
+        }
+        return tensors
+    }
+
+    private func writeOutputs(_ outputs: [(name: String, tensor: TensorData)]) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+        } catch {
+            throw Diagnostic(.error, "cannot create the output directory: \(error.localizedDescription)", file: outputDir)
+        }
+        for (name, tensor) in outputs {
+            try NumpyFile.write(tensor, path: (outputDir as NSString).appendingPathComponent(outputFileName(name)))
+        }
+    }
+}
+
+/// `NAME.npy`, with path separators and other unsafe characters in the name replaced by `_`.
+func outputFileName(_ name: String) -> String {
+    String(name.map { $0.isLetter || $0.isNumber || "_.-".contains($0) ? $0 : "_" }) + ".npy"
+}
