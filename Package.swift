@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "ReferenceTests", dependencies: ["GraphIR", "Reference"]),
         .testTarget(name: "RuntimeTests", dependencies: ["GraphIR", "Runtime"]),
         .testTarget(name: "CodegenTests", dependencies: ["Codegen"], swiftSettings: llvmSwift),
-        .testTarget(name: "CLITests", dependencies: ["attnc"]),
+        .testTarget(name: "CLITests", dependencies: ["attnc", "GraphIR", "Runtime"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -76,7 +76,9 @@ struct Run: ParsableCommand {
             throw Diagnostic(.error, "cannot create the output directory: \(error.localizedDescription)", file: outputDir)
         }
         for (name, tensor) in outputs {
-            try NumpyFile.write(tensor, path: (outputDir as NSString).appendingPathComponent(outputFileName(name)))
+            let path = (outputDir as NSString).appendingPathComponent(outputFileName(name))
+            try NumpyFile.write(tensor, path: path)
+            print("\(name): \(tensor.type) \(checksumText(tensor)) -> \(path)")
         }
     }
 }
@@ -84,4 +86,12 @@ struct Run: ParsableCommand {
 /// `NAME.npy`, with path separators and other unsafe characters in the name replaced by `_`.
 func outputFileName(_ name: String) -> String {
     String(name.map { $0.isLetter || $0.isNumber || "_.-".contains($0) ? $0 : "_" }) + ".npy"
+}
+
+/// `sum=… l2=…` of a tensor's values, enough to tell two results apart at a glance.
+func checksumText(_ tensor: TensorData) -> String {
+    let values = tensor.doubles
+    let sum = values.reduce(0, +)
+    let l2 = values.reduce(0) { $0 + $1 * $1 }.squareRoot()
+    return String(format: "sum=%.6g l2=%.6g", sum, l2)
 }
