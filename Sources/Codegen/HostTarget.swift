@@ -37,10 +37,3 @@ public enum LLVMSetup {
     /// The LLVM version attnc was compiled against, e.g. `19.1.7`.
     public static var version: String { String(cString: cllvm_version_string()) }
 }
-
-/// Takes ownership of a message string returned by LLVM and frees it.
-func takeLLVMMessage(_ message: UnsafeMutablePointer<CChar>?) -> String {
-    guard let message else { return "" }
-    defer { LLVMDisposeMessage(message) }
-    return String(cString: message)
-}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import GraphIR
 import Reference
@@ -28,14 +29,36 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("Directory for the outputs (created if missing).", valueName: "dir"))
     var outputDir: String
 
-    @Flag(help: "Run with the reference interpreter (the only engine until the JIT lands).")
+    @Flag(help: "Run with the reference interpreter instead of JIT-compiled code.")
     var interp = false
+
+    @OptionGroup var threads: ThreadsOption
+
+    @Flag(help: "Print the arena size and the compile and run times to stderr.")
+    var stats = false
 
     func run() throws {
         let graph = try loadModel(model.model)
         let weightTensors = try weights.map { try SafetensorsFile.read(path: $0) } ?? [:]
         let inputTensors = try readInputs(for: graph)
-        let outputs = try ReferenceInterpreter.run(graph, inputs: inputTensors, weights: weightTensors, weightsFile: weights)
+        let bindings = try GraphBindings(graph: graph, inputs: inputTensors, weights: weightTensors, weightsFile: weights)
+        let outputs: [(name: String, tensor: TensorData)]
+        if interp {
+            let start = Date()
+            outputs = try ReferenceInterpreter.run(graph, bindings: bindings)
+            if stats { printStats("interpreter run \(milliseconds(since: start))") }
+        } else {
+            let session = try InferenceSession(graph, weights: weightTensors, weightsFile: weights, symbols: bindings.symbols,
+                                               threads: threads.count)
+            let start = Date()
+            outputs = try session.run(Dictionary(uniqueKeysWithValues: zip(graph.inputs.map { graph[$0].name ?? "" }, bindings.inputs)))
+            if stats {
+                let t = session.timings
+                printStats("arena \(session.plan.arenaBytes) bytes, \(session.plan.kernels.count) kernels, \(session.executable.threadCount) thread(s)")
+                printStats("compile \(format(t.total)) (plan \(format(t.plan)), emit \(format(t.emit)), optimize \(format(t.optimize)), machine code \(format(t.machineCode)))")
+                printStats("run \(milliseconds(since: start))")
+            }
+        }
         try writeOutputs(outputs)
     }
 
@@ -95,3 +118,21 @@ func checksumText(_ tensor: TensorData) -> String {
     let l2 = values.reduce(0) { $0 + $1 * $1 }.squareRoot()
     return String(format: "sum=%.6g l2=%.6g", sum, l2)
 }
+
+/// `--threads N`, shared by the commands that run compiled code.
+struct ThreadsOption: ParsableArguments {
+    @Option(name: .customLong("threads"), help: ArgumentHelp("Threads to run kernels on (default: every core).", valueName: "n"))
+    var count: Int?
+
+    func validate() throws {
+        if let count, count < 1 { throw ValidationError("--threads must be at least 1, got \(count)") }
+    }
+}
+
+func printStats(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+func format(_ seconds: Double) -> String { String(format: "%.2f ms", seconds * 1000) }
+
+func milliseconds(since start: Date) -> String { format(Date().timeIntervalSince(start)) }

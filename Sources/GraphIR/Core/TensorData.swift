@@ -61,7 +61,7 @@ public struct TensorData: Equatable, Sendable {
     public var count: Int { storage.count }
 
     /// C-style conversion: toward zero, saturating at the Int64 range, NaN to 0.
-    static func truncatingToInteger(_ value: Double) -> Int64 {
+    public static func truncatingToInteger(_ value: Double) -> Int64 {
         if value.isNaN { return 0 }
         if value >= 9.223372036854775807e18 { return .max }
         if value <= -9.223372036854775808e18 { return .min }

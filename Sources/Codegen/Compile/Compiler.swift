@@ -1,0 +1,111 @@
+import CLLVM
+import Foundation
+import GraphIR
+
+/// Options for compiling a graph to machine code.
+public struct CompileOptions: Sendable {
+    /// What to generate code for (the host by default).
+    public var target: TargetDescription
+    /// Prefix of every symbol the module defines.
+    public var symbolPrefix: String
+
+    public init(target: TargetDescription = .host(), symbolPrefix: String = "attnc_") {
+        self.target = target
+        self.symbolPrefix = symbolPrefix
+    }
+
+    /// f32 lanes per vector for the target.
+    public var lanes: Int { target.vectorWidth }
+
+    /// The register tile of the matmul micro-kernel: 6 rows by two vectors (12 accumulators of
+    /// the 16 vector registers AVX2 has, leaving room for the two right-hand vectors and the broadcast).
+    public var tile: MatmulTile { MatmulTile(rows: 6, columns: 2 * lanes) }
+}
+
+/// Time spent in each compile stage, in seconds.
+public struct CompileTimings: Sendable {
+    public var plan = 0.0
+    public var emit = 0.0
+    public var optimize = 0.0
+    public var machineCode = 0.0
+    public var total: Double { plan + emit + optimize + machineCode }
+}
+
+/// The stages from a graph to machine code, each callable on its own for `attnc dump`.
+public enum Compiler {
+    /// The kernel plan for a graph with static shapes.
+    public static func plan(_ graph: Graph, options: CompileOptions = CompileOptions()) throws -> KernelPlan {
+        try planKernels(graph, tile: options.tile)
+    }
+
+    /// The LLVM module for a plan, optimised at O3 unless `optimize` is false.
+    public static func module(_ plan: KernelPlan, context: IRContext, options: CompileOptions, optimize: Bool = true,
+                              timings: inout CompileTimings) throws -> (IRModule, entry: String) {
+        let machine = try TargetMachine(options.target)
+        let module = IRModule(name: plan.graphName, context: context)
+        module.setTarget(triple: options.target.triple, dataLayout: machine.dataLayout)
+        var start = Date()
+        let entry = try emitModule(plan, into: module, symbolPrefix: options.symbolPrefix, lanes: options.lanes)
+        timings.emit = Date().timeIntervalSince(start)
+        if optimize {
+            start = Date()
+            try machine.optimize(module)
+            timings.optimize = Date().timeIntervalSince(start)
+        }
+        return (module, entry)
+    }
+
+    /// Textual LLVM IR of a graph, after optimisation.
+    public static func llvmText(_ graph: Graph, options: CompileOptions = CompileOptions()) throws -> String {
+        var timings = CompileTimings()
+        let (module, _) = try module(try plan(graph, options: options), context: IRContext(), options: options, timings: &timings)
+        return module.text
+    }
+
+    /// Assembly for a graph.
+    public static func assembly(_ graph: Graph, options: CompileOptions = CompileOptions()) throws -> String {
+        var timings = CompileTimings()
+        let (module, _) = try module(try plan(graph, options: options), context: IRContext(), options: options, timings: &timings)
+        let bytes = try TargetMachine(options.target).emit(module, as: LLVMAssemblyFile)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// JIT-compiles a graph for the host.
+    public static func jit(_ graph: Graph, options: CompileOptions = CompileOptions()) throws -> JITModule {
+        var timings = CompileTimings()
+        var start = Date()
+        let plan = try plan(graph, options: options)
+        timings.plan = Date().timeIntervalSince(start)
+        let session = try JITSession(target: options.target)
+        let context = IRContext(forJIT: ())
+        let (module, entryName) = try module(plan, context: context, options: options, timings: &timings)
+        start = Date()
+        try session.add(module)
+        let entry = try session.lookup(entryName)
+        timings.machineCode = Date().timeIntervalSince(start)
+        return JITModule(plan: plan, session: session, entryAddress: entry, timings: timings)
+    }
+}
+
+/// The C signature of generated entry functions.
+public typealias EntryFunction = @convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutableRawPointer?,
+                                                 UnsafeMutableRawPointer?) -> Int32
+
+/// JIT-compiled code for one graph. The code lives as long as this object.
+public final class JITModule {
+    public let plan: KernelPlan
+    private let session: JITSession
+    /// Address of the entry function (see `emitModule` for its ABI).
+    public let entryAddress: UnsafeRawPointer
+    public let timings: CompileTimings
+
+    init(plan: KernelPlan, session: JITSession, entryAddress: UnsafeRawPointer, timings: CompileTimings) {
+        self.plan = plan
+        self.session = session
+        self.entryAddress = entryAddress
+        self.timings = timings
+    }
+
+    /// The entry function, callable from Swift.
+    public var entry: EntryFunction { unsafeBitCast(entryAddress, to: EntryFunction.self) }
+}

@@ -1,0 +1,81 @@
+import CLLVM
+import GraphIR
+
+/// Emits a kernel plan as an LLVM module: one function per kernel and an entry function that runs
+/// them in order.
+///
+/// ```
+/// i32 PREFIXentry(ptr frame, ptr parallel_for, ptr pool)
+/// void parallel_for(ptr pool, ptr task, ptr context, i64 count)    ; provided by the caller
+/// void task(ptr context, i64 begin, i64 end)                       ; one per kernel
+/// ```
+/// `frame` holds one pointer per slot (inputs, outputs, weights, then the arena base). A kernel
+/// with one task is called directly; others go through `parallel_for`, which may split
+/// `[0, count)` over threads however it likes: every task writes its own part of the output.
+func emitModule(_ plan: KernelPlan, into module: IRModule, symbolPrefix: String, lanes: Int) throws -> String {
+    let c = module.context
+    let builder = IRBuilder(module: module)
+    let emit = EmitContext(builder: builder, plan: plan, lanes: lanes)
+    let taskType = c.function(returning: c.void, [c.pointer, c.i64, c.i64])
+    var microKernels: [MatmulEmitter.MicroKernelKind: IRFunction] = [:]
+
+    var tasks: [(function: IRFunction, count: Int)] = []
+    for (i, kernel) in plan.kernels.enumerated() {
+        let function = module.function("\(symbolPrefix)kernel\(i)", taskType, linkage: LLVMInternalLinkage)
+        builder.begin(function)
+        emit.frame = function.parameter(0)
+        let (begin, end) = (function.parameter(1), function.parameter(2))
+        let count: Int
+        switch kernel {
+        case .elementwise(let k):
+            let emitter = ElementwiseEmitter(k, lanes: lanes)
+            count = emitter.taskCount
+            try emitter.emit(emit, begin: begin, end: end)
+        case .reduce(let k):
+            let emitter = ReduceEmitter(kernel: k, lanes: lanes)
+            count = emitter.taskCount
+            try emitter.emit(emit, begin: begin, end: end)
+        case .softmax(let k):
+            let emitter = SoftmaxEmitter(kernel: k)
+            count = emitter.taskCount
+            try emitter.emit(emit, begin: begin, end: end)
+        case .layerNorm(let k):
+            let emitter = LayerNormEmitter(kernel: k)
+            count = emitter.taskCount
+            try emitter.emit(emit, begin: begin, end: end)
+        case .pack(let k):
+            let emitter = PackEmitter(kernel: k, lanes: lanes)
+            count = emitter.taskCount
+            try emitter.emit(emit, begin: begin, end: end)
+        case .matmul(let k):
+            let emitter = MatmulEmitter(kernel: k, lanes: lanes)
+            count = emitter.taskCount
+            let kind = emitter.microKernelKind
+            let micro = microKernels[kind] ?? emitMicroKernel(module, name: "\(symbolPrefix)micro\(microKernels.count)", kind: kind, lanes: lanes)
+            microKernels[kind] = micro
+            try emitter.emit(emit, begin: begin, end: end, microKernel: micro)
+        case .pool(let k):
+            let emitter = PoolEmitter(kernel: k)
+            count = emitter.taskCount
+            try emitter.emit(emit, begin: begin, end: end)
+        }
+        builder.returnVoid()
+        tasks.append((function, count))
+    }
+
+    let parallelForType = c.function(returning: c.void, [c.pointer, c.pointer, c.pointer, c.i64])
+    let entryName = "\(symbolPrefix)entry"
+    let entry = module.function(entryName, c.function(returning: c.i32, [c.pointer, c.pointer, c.pointer]))
+    builder.begin(entry)
+    let (frame, parallelFor, pool) = (entry.parameter(0), entry.parameter(1), entry.parameter(2))
+    for (function, count) in tasks where count > 0 {
+        if count == 1 {
+            builder.call(function, [frame, c.i64(0), c.i64(1)])
+        } else {
+            builder.call(IRFunction(ref: parallelFor.ref, type: parallelForType), [pool, function.value, frame, c.i64(count)])
+        }
+    }
+    builder.return(c.i32(0))
+    try module.verify()
+    return entryName
+}

@@ -1,0 +1,209 @@
+import CLLVM
+import GraphIR
+
+/// Reductions, softmax and layer norm over `[outer, reduced, inner]` views of contiguous buffers.
+///
+/// When the reduced dim is innermost (`inner == 1`) a task handles one row: the row is read
+/// `lanes` at a time into a vector accumulator, combined across lanes by a tree at the end.
+/// Otherwise a task handles one `outer` index and walks the inner dim in vectors, accumulating
+/// down the reduced dim (no horizontal step needed).
+struct ReduceEmitter {
+    let kernel: ReduceKernel
+    let lanes: Int
+
+    var taskCount: Int { kernel.outer }
+
+    func emit(_ e: EmitContext, begin: IRValue, end: IRValue) throws {
+        let b = e.builder
+        let input = e.pointer(to: kernel.input.buffer), output = e.pointer(to: kernel.output)
+        let (reduced, inner) = (kernel.reduced, kernel.inner)
+        try b.forLoop(begin, end) { o, _ in
+            let rowBase = b.mul(o, e.i64(reduced * inner))
+            try forEachInnerBlock(e, inner: inner) { i, width in
+                let base = b.add(rowBase, i)
+                let total: IRValue
+                if inner == 1 {
+                    total = try reduceContiguous(e, input, base, count: reduced, function: kernel.function)
+                } else {
+                    let identity = e.context.constant(kernel.function.identity, e.context.f32.vector(width))
+                    total = try b.forLoop(e.i64(0), e.i64(reduced), carrying: [identity]) { r, acc in
+                        let x = try e.load(.f32, input, b.add(base, b.mul(r, e.i64(inner))), count: width)
+                        return [combine(e, kernel.function, acc[0], x)]
+                    }[0]
+                }
+                let result = kernel.function == .mean ? b.fmul(total, e.context.constant(1.0 / Double(reduced), total.type)) : total
+                try e.store(result, .f32, output, b.add(b.mul(o, e.i64(inner)), i))
+                return
+            }
+            return []
+        }
+    }
+}
+
+/// Calls `body(index, width)` for vector blocks of `inner` then a scalar tail.
+func forEachInnerBlock(_ e: EmitContext, inner: Int, _ body: (IRValue, Int) throws -> Void) rethrows {
+    let b = e.builder
+    let vectorEnd = inner / e.lanes * e.lanes
+    if vectorEnd > 0 {
+        try b.forLoop(e.i64(0), e.i64(vectorEnd), step: e.lanes) { i, _ in
+            try body(i, e.lanes)
+            return []
+        }
+    }
+    if vectorEnd < inner {
+        try b.forLoop(e.i64(vectorEnd), e.i64(inner)) { i, _ in
+            try body(i, 1)
+            return []
+        }
+    }
+}
+
+/// Reduces `count` contiguous floats at `pointer[base...]` to a scalar.
+func reduceContiguous(_ e: EmitContext, _ pointer: IRValue, _ base: IRValue, count: Int, function: ReduceFunction,
+                      map: ((IRValue) -> IRValue)? = nil) throws -> IRValue {
+    let b = e.builder
+    let vectorType = e.context.f32.vector(e.lanes)
+    let vectorEnd = count / e.lanes * e.lanes
+    var total = e.context.constant(function.identity, e.context.f32)
+    if vectorEnd > 0 {
+        let identity = e.context.constant(function.identity, vectorType)
+        let acc = try b.forLoop(e.i64(0), e.i64(vectorEnd), step: e.lanes, carrying: [identity]) { r, acc in
+            let x = try e.load(.f32, pointer, b.add(base, r), count: e.lanes)
+            return [combine(e, function, acc[0], map?(x) ?? x)]
+        }[0]
+        total = e.reduceLanes(acc) { combine(e, function, $0, $1) }
+    }
+    if vectorEnd < count {
+        total = try b.forLoop(e.i64(vectorEnd), e.i64(count), carrying: [total]) { r, acc in
+            let x = try e.load(.f32, pointer, b.add(base, r), count: 1)
+            return [combine(e, function, acc[0], map?(x) ?? x)]
+        }[0]
+    }
+    return total
+}
+
+/// The reduction's binary step; max and min propagate NaN.
+func combine(_ e: EmitContext, _ function: ReduceFunction, _ a: IRValue, _ b: IRValue) -> IRValue {
+    switch function {
+    case .sum, .mean: return e.builder.fadd(a, b)
+    case .amax: return e.builder.intrinsic("maximum", [a, b])
+    case .amin: return e.builder.intrinsic("minimum", [a, b])
+    }
+}
+
+extension ReduceFunction {
+    var identity: Double {
+        switch self {
+        case .sum, .mean: return 0
+        case .amax: return -.infinity
+        case .amin: return .infinity
+        }
+    }
+}
+
+/// Softmax along the middle dim: max, then exp(x - max) summed (stored to the output), then a
+/// scale by 1/sum. An all -inf row gives NaN, as the reference does.
+struct SoftmaxEmitter {
+    let kernel: SoftmaxKernel
+
+    var taskCount: Int { kernel.outer }
+
+    func emit(_ e: EmitContext, begin: IRValue, end: IRValue) throws {
+        let b = e.builder
+        let input = e.pointer(to: kernel.input), output = e.pointer(to: kernel.output)
+        let (axis, inner) = (kernel.axis, kernel.inner)
+        try b.forLoop(begin, end) { o, _ in
+            let rowBase = b.mul(o, e.i64(axis * inner))
+            if inner == 1 {
+                let top = try reduceContiguous(e, input, rowBase, count: axis, function: .amax)
+                let sum = try mapContiguous(e, from: input, to: output, rowBase, count: axis, summing: true) { x in
+                    MathFunctions.exp(b.fsub(x, b.splat(top, lanes: x.type.lanes)), b)
+                }
+                let scale = b.fdiv(e.context.constant(1.0, e.context.f32), sum)
+                _ = try mapContiguous(e, from: output, to: output, rowBase, count: axis, summing: false) { x in
+                    b.fmul(x, b.splat(scale, lanes: x.type.lanes))
+                }
+            } else {
+                try forEachInnerBlock(e, inner: inner) { i, width in
+                    let type = e.context.f32.vector(width)
+                    let base = b.add(rowBase, i)
+                    func at(_ r: IRValue) -> IRValue { b.add(base, b.mul(r, e.i64(inner))) }
+                    let top = try b.forLoop(e.i64(0), e.i64(axis), carrying: [e.context.constant(-Double.infinity, type)]) { r, acc in
+                        [b.intrinsic("maximum", [acc[0], try e.load(.f32, input, at(r), count: width)])]
+                    }[0]
+                    let sum = try b.forLoop(e.i64(0), e.i64(axis), carrying: [e.context.constant(0.0, type)]) { r, acc in
+                        let x = MathFunctions.exp(b.fsub(try e.load(.f32, input, at(r), count: width), top), b)
+                        try e.store(x, .f32, output, at(r))
+                        return [b.fadd(acc[0], x)]
+                    }[0]
+                    let scale = b.fdiv(e.context.constant(1.0, type), sum)
+                    try b.forLoop(e.i64(0), e.i64(axis)) { r, _ in
+                        try e.store(b.fmul(try e.load(.f32, output, at(r), count: width), scale), .f32, output, at(r))
+                        return []
+                    }
+                }
+            }
+            return []
+        }
+    }
+}
+
+/// Writes `transform(x)` for `count` contiguous floats, vectors then a scalar tail; returns the
+/// sum of the written values when `summing`.
+func mapContiguous(_ e: EmitContext, from source: IRValue, to destination: IRValue, _ base: IRValue, count: Int, summing: Bool,
+                   _ transform: (IRValue) throws -> IRValue) throws -> IRValue {
+    let b = e.builder
+    let vectorEnd = count / e.lanes * e.lanes
+    var total = e.context.constant(0.0, e.context.f32)
+    if vectorEnd > 0 {
+        let acc = try b.forLoop(e.i64(0), e.i64(vectorEnd), step: e.lanes, carrying: [e.context.constant(0.0, e.context.f32.vector(e.lanes))]) { r, acc in
+            let y = try transform(try e.load(.f32, source, b.add(base, r), count: e.lanes))
+            try e.store(y, .f32, destination, b.add(base, r))
+            return [summing ? b.fadd(acc[0], y) : acc[0]]
+        }[0]
+        if summing { total = e.reduceLanes(acc) { b.fadd($0, $1) } }
+    }
+    if vectorEnd < count {
+        total = try b.forLoop(e.i64(vectorEnd), e.i64(count), carrying: [total]) { r, acc in
+            let y = try transform(try e.load(.f32, source, b.add(base, r), count: 1))
+            try e.store(y, .f32, destination, b.add(base, r))
+            return [summing ? b.fadd(acc[0], y) : acc[0]]
+        }[0]
+    }
+    return total
+}
+
+/// Layer norm over each row: mean, then the biased variance of (x - mean), then
+/// `(x - mean) / sqrt(var + eps) · scale + bias`.
+struct LayerNormEmitter {
+    let kernel: LayerNormKernel
+
+    var taskCount: Int { kernel.outer }
+
+    func emit(_ e: EmitContext, begin: IRValue, end: IRValue) throws {
+        let b = e.builder
+        let n = kernel.normalized
+        let input = e.pointer(to: kernel.input), output = e.pointer(to: kernel.output)
+        let scale = kernel.scale.map { e.pointer(to: $0) }, bias = kernel.bias.map { e.pointer(to: $0) }
+        try b.forLoop(begin, end) { o, _ in
+            let base = b.mul(o, e.i64(n))
+            let sum = try reduceContiguous(e, input, base, count: n, function: .sum)
+            let mean = b.fmul(sum, e.context.constant(1.0 / Double(n), e.context.f32))
+            let squares = try reduceContiguous(e, input, base, count: n, function: .sum) { x in
+                let d = b.fsub(x, b.splat(mean, lanes: x.type.lanes))
+                return b.fmul(d, d)
+            }
+            let variance = b.fmul(squares, e.context.constant(1.0 / Double(n), e.context.f32))
+            let inverse = b.fdiv(e.context.constant(1.0, e.context.f32),
+                                 b.intrinsic("sqrt", [b.fadd(variance, e.context.constant(kernel.epsilon, e.context.f32))]))
+            try forEachInnerBlock(e, inner: n) { j, width in
+                let x = try e.load(.f32, input, b.add(base, j), count: width)
+                var y = b.fmul(b.fsub(x, b.splat(mean, lanes: width)), b.splat(inverse, lanes: width))
+                if let scale { y = b.fmul(y, try e.load(.f32, scale, j, count: width)) }
+                if let bias { y = b.fadd(y, try e.load(.f32, bias, j, count: width)) }
+                try e.store(y, .f32, output, b.add(base, j))
+            }
+            return []
+        }
+    }
+}

@@ -1,0 +1,250 @@
+import GraphIR
+
+/// The loop-level form of a graph: buffers and the kernels that fill them, in execution order.
+/// Every stage of code generation reads this and nothing else; `description` prints it
+/// (`attnc dump --stage kernel`).
+public struct KernelPlan: Sendable {
+    public var graphName: String
+    public var buffers: [PlanBuffer] = []
+    public var kernels: [Kernel] = []
+    /// Bytes of scratch the arena buffers need, 64-byte aligned.
+    public var arenaBytes = 0
+    /// Buffers bound to the graph's inputs, outputs and weights, in the graph's order.
+    public var inputs: [BufferID] = []
+    public var outputs: [BufferID] = []
+    public var weights: [BufferID] = []
+
+    public subscript(_ id: BufferID) -> PlanBuffer {
+        get { buffers[id.index] }
+        set { buffers[id.index] = newValue }
+    }
+
+    mutating func addBuffer(_ buffer: PlanBuffer) -> BufferID {
+        buffers.append(buffer)
+        return BufferID(buffers.count - 1)
+    }
+}
+
+public struct BufferID: Hashable, Sendable, CustomStringConvertible {
+    public let index: Int
+    public init(_ index: Int) { self.index = index }
+    public var description: String { "b\(index)" }
+}
+
+/// Where a buffer's memory comes from.
+public enum BufferStorage: Sendable, Equatable {
+    case input(Int)
+    case output(Int)
+    case weight(Int)
+    /// A region of the arena, at a byte offset assigned by the arena planner.
+    case arena(offset: Int)
+    /// Data compiled into the code.
+    case constant(TensorData)
+}
+
+public struct PlanBuffer: Sendable {
+    public var name: String
+    public var elementType: ElementType
+    public var elementCount: Int
+    public var storage: BufferStorage
+
+    /// Bytes in memory; `i1` is stored as one byte per element.
+    public var byteCount: Int { elementCount * elementType.byteWidth }
+}
+
+/// How a kernel addresses a buffer: element `offset + Σ index[d] · strides[d]` over the kernel's
+/// iteration dims. Broadcast dims have stride 0; transposes and slices are just other strides.
+public struct Access: Sendable, Equatable, CustomStringConvertible {
+    public var buffer: BufferID
+    public var offset: Int
+    public var strides: [Int]
+
+    public var description: String {
+        "\(buffer)[\(offset == 0 ? "" : "\(offset) + ")\(strides.map(String.init).joined(separator: ","))]"
+    }
+}
+
+/// A scalar expression evaluated at every point of an elementwise kernel's iteration space.
+public indirect enum ScalarExpression: Sendable, Equatable {
+    case load(Access, ElementType)
+    case constant(Double, ElementType)
+    /// The point's index along a dim (what `iota` computes).
+    case index(dim: Int, ElementType)
+    case unary(UnaryFunction, ScalarExpression)
+    case binary(BinaryFunction, ScalarExpression, ScalarExpression)
+    case select(ScalarExpression, ScalarExpression, ScalarExpression)
+    case cast(ScalarExpression, to: ElementType)
+
+    /// The element type the expression produces.
+    public var elementType: ElementType {
+        switch self {
+        case .load(_, let t), .constant(_, let t), .index(_, let t), .cast(_, let t): return t
+        case .unary(_, let x): return x.elementType
+        case .binary(let f, let a, _): return f.isComparison ? .i1 : a.elementType
+        case .select(_, let a, _): return a.elementType
+        }
+    }
+
+    /// Every load in the expression.
+    public var loads: [Access] {
+        switch self {
+        case .load(let a, _): return [a]
+        case .constant, .index: return []
+        case .unary(_, let x), .cast(let x, _): return x.loads
+        case .binary(_, let a, let b): return a.loads + b.loads
+        case .select(let c, let a, let b): return c.loads + a.loads + b.loads
+        }
+    }
+
+    /// The same expression with every access transformed.
+    func mapAccesses(_ transform: (Access) -> Access) -> ScalarExpression {
+        switch self {
+        case .load(let a, let t): return .load(transform(a), t)
+        case .constant, .index: return self
+        case .unary(let f, let x): return .unary(f, x.mapAccesses(transform))
+        case .cast(let x, let t): return .cast(x.mapAccesses(transform), to: t)
+        case .binary(let f, let a, let b): return .binary(f, a.mapAccesses(transform), b.mapAccesses(transform))
+        case .select(let c, let a, let b): return .select(c.mapAccesses(transform), a.mapAccesses(transform), b.mapAccesses(transform))
+        }
+    }
+
+    /// The same expression with index dims renumbered.
+    func mapIndexDims(_ transform: (Int) -> Int) -> ScalarExpression {
+        switch self {
+        case .load, .constant: return self
+        case .index(let d, let t): return .index(dim: transform(d), t)
+        case .unary(let f, let x): return .unary(f, x.mapIndexDims(transform))
+        case .cast(let x, let t): return .cast(x.mapIndexDims(transform), to: t)
+        case .binary(let f, let a, let b): return .binary(f, a.mapIndexDims(transform), b.mapIndexDims(transform))
+        case .select(let c, let a, let b): return .select(c.mapIndexDims(transform), a.mapIndexDims(transform), b.mapIndexDims(transform))
+        }
+    }
+
+    /// Index dims the expression reads.
+    var indexDims: Set<Int> {
+        switch self {
+        case .load, .constant: return []
+        case .index(let d, _): return [d]
+        case .unary(_, let x), .cast(let x, _): return x.indexDims
+        case .binary(_, let a, let b): return a.indexDims.union(b.indexDims)
+        case .select(let c, let a, let b): return c.indexDims.union(a.indexDims).union(b.indexDims)
+        }
+    }
+}
+
+/// One kernel: a loop nest the code generator emits as one function.
+public enum Kernel: Sendable {
+    /// `output[i] = expression(i)` over `shape`.
+    case elementwise(ElementwiseKernel)
+    /// Reduces the middle dim of an `[outer, reduced, inner]` view.
+    case reduce(ReduceKernel)
+    /// Softmax along the middle dim of an `[outer, axis, inner]` view.
+    case softmax(SoftmaxKernel)
+    /// Layer norm over the trailing `[outer, normalized]` dim.
+    case layerNorm(LayerNormKernel)
+    /// Copies a matrix operand into register-tile panels for the matmul micro-kernel.
+    case pack(PackKernel)
+    /// Batched matmul on packed panels, with an optional bias epilogue.
+    case matmul(MatmulKernel)
+    case pool(PoolKernel)
+}
+
+public struct ElementwiseKernel: Sendable {
+    public var shape: [Int]
+    public var output: Access
+    public var outputType: ElementType
+    public var expression: ScalarExpression
+}
+
+public struct ReduceKernel: Sendable {
+    public var function: ReduceFunction
+    /// `[outer, reduced, inner]`.
+    public var outer: Int, reduced: Int, inner: Int
+    /// The input as `[outer, reduced, inner]` strides.
+    public var input: Access
+    /// The output, contiguous `[outer, inner]`.
+    public var output: BufferID
+}
+
+public struct SoftmaxKernel: Sendable {
+    public var outer: Int, axis: Int, inner: Int
+    /// Input and output are contiguous `[outer, axis, inner]`.
+    public var input: BufferID
+    public var output: BufferID
+}
+
+public struct LayerNormKernel: Sendable {
+    public var outer: Int, normalized: Int
+    public var epsilon: Double
+    public var input: BufferID
+    public var scale: BufferID?
+    public var bias: BufferID?
+    public var output: BufferID
+}
+
+/// Register-tile geometry of the matmul micro-kernel: `rows × columns` accumulators.
+public struct MatmulTile: Sendable, Equatable {
+    public var rows: Int
+    public var columns: Int
+}
+
+/// Copies `batch` matrices into panels: for the left operand, panels of `tile.rows` rows stored
+/// k-major (`[panel][k][row]`); for the right operand, panels of `tile.columns` columns
+/// (`[panel][k][column]`). Rows or columns past the edge are zero.
+public struct PackKernel: Sendable {
+    public enum Side: Sendable { case left, right }
+    /// Where the matrix elements come from: a strided matrix, or an image read as im2col.
+    public enum Source: Sendable {
+        /// Element (b, r, c) at `access.offset + b·batchStrides + r·rowStride + c·columnStride`.
+        case matrix(buffer: BufferID, offset: Int, batchStrides: [Int], rowStride: Int, columnStride: Int)
+        /// The right operand of a convolution: row k = (channel, ky, kx), column p = (oy, ox).
+        case image(Im2Col)
+    }
+    public var side: Side
+    public var source: Source
+    public var batchShape: [Int]
+    /// Rows and columns of the matrix being packed (`M×K` left, `K×N` right).
+    public var rows: Int, columns: Int
+    public var tile: MatmulTile
+    public var output: BufferID
+
+    /// Panels per batch element.
+    public var panels: Int { side == .left ? (rows + tile.rows - 1) / tile.rows : (columns + tile.columns - 1) / tile.columns }
+    /// Floats per batch element of the packed result.
+    public var packedCount: Int { side == .left ? panels * tile.rows * columns : panels * tile.columns * rows }
+}
+
+/// How a convolution input is read as a `K × (OH·OW)` matrix.
+public struct Im2Col: Sendable {
+    public var buffer: BufferID
+    public var channels: Int, height: Int, width: Int
+    public var kernelHeight: Int, kernelWidth: Int
+    public var outputHeight: Int, outputWidth: Int
+    public var attributes: Conv2DAttributes
+    /// Element offset of image `n`, group `g`: `n · batchStride + g · groupStride`.
+    public var batchStride: Int, groupStride: Int
+}
+
+public struct MatmulKernel: Sendable {
+    public var batchShape: [Int]
+    public var m: Int, n: Int, k: Int
+    public var tile: MatmulTile
+    public var packedLeft: BufferID
+    public var packedRight: BufferID
+    /// Batch strides of the packed operands in floats (0 where an operand is broadcast).
+    public var leftBatchStrides: [Int], rightBatchStrides: [Int]
+    /// The result: element (b, i, j) at `output.offset + b·output.strides[..batch] + i·rowStride + j`.
+    public var output: Access
+    public var outputRowStride: Int
+    /// Added to every result: element (b, i, j) of `bias` has strides over `[batch..., m, n]`.
+    public var bias: Access?
+}
+
+public struct PoolKernel: Sendable {
+    public var kind: PoolKind
+    public var attributes: Pool2DAttributes
+    public var planes: Int, height: Int, width: Int
+    public var outputHeight: Int, outputWidth: Int
+    public var input: BufferID
+    public var output: BufferID
+}

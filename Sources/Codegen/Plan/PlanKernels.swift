@@ -1,0 +1,392 @@
+import GraphIR
+
+/// Why a graph cannot be planned: unbound symbols or an op the code generator lacks.
+public struct PlanError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Lowers a graph with static shapes to a kernel plan.
+///
+/// - View ops (reshape, squeeze, unsqueeze, identity) become no kernel: their result shares the
+///   operand's buffer.
+/// - Scalar and splat constants and `iota` are folded into the elementwise kernels that read them
+///   and get a buffer only when something else needs one.
+/// - Elementwise ops, transposes, slices, concats, splits and broadcasts become elementwise
+///   kernels over strided accesses; batch norm is an elementwise expression.
+/// - Matmul, linear and conv2d become pack kernels and a matmul kernel on packed panels.
+/// - Graph outputs are written in place by their producers; a copy kernel is added only when an
+///   output is an input, a weight, a constant or another output.
+/// - Arena buffers get offsets by liveness.
+public func planKernels(_ graph: Graph, tile: MatmulTile) throws -> KernelPlan {
+    var planner = KernelPlanner(graph: graph, tile: tile)
+    try planner.run()
+    return planner.plan
+}
+
+struct KernelPlanner {
+    let graph: Graph
+    let tile: MatmulTile
+    var plan: KernelPlan
+    var classes: StorageClasses
+    /// The buffer of each storage class root.
+    var classBuffer: [Int: BufferID] = [:]
+    /// Values read only by elementwise kernels that fold them in.
+    var folded: Set<ValueID> = []
+
+    init(graph: Graph, tile: MatmulTile) {
+        self.graph = graph
+        self.tile = tile
+        plan = KernelPlan(graphName: graph.name)
+        classes = StorageClasses(graph)
+    }
+
+    mutating func run() throws {
+        for value in graph.values where value.type.staticShape == nil {
+            throw PlanError("value \(value.name.map { "'\($0)'" } ?? "") has symbolic type \(value.type); bind its dims first")
+        }
+        findFoldedValues()
+        assignStorage()
+        for node in graph.nodes { try lower(node) }
+        copyAliasedOutputs()
+        placeArena()
+    }
+
+    // MARK: Storage
+
+    /// Constants and iotas whose every user folds them into an elementwise expression.
+    private mutating func findFoldedValues() {
+        let users = graph.users()
+        let outputs = Set(graph.outputs)
+        for node in graph.nodes {
+            switch node.op {
+            case .constant(.splat), .iota: break
+            default: continue
+            }
+            let id = node.results[0]
+            if !outputs.contains(id) && users[id.index].allSatisfy({ KernelPlanner.foldsOperands(graph[$0].op) }) {
+                folded.insert(id)
+            }
+        }
+    }
+
+    /// Ops whose kernel reads operands through broadcast-aligned expressions.
+    static func foldsOperands(_ op: Op) -> Bool {
+        switch op {
+        case .unary(let f): return f != .identity
+        case .binary, .select, .cast, .broadcast: return true
+        default: return false
+        }
+    }
+
+    private mutating func assignStorage() {
+        for (i, id) in graph.inputs.enumerated() {
+            let buffer = addBuffer(for: id, storage: .input(i))
+            plan.inputs.append(buffer)
+            classBuffer[classes.root(id)] = buffer
+        }
+        for (i, id) in graph.weights.enumerated() {
+            let buffer = addBuffer(for: id, storage: .weight(i))
+            plan.weights.append(buffer)
+            classBuffer[classes.root(id)] = buffer
+        }
+        for node in graph.nodes {
+            if case .constant(.elements(let values)) = node.op {
+                let id = node.results[0]
+                let type = graph.type(of: id)
+                let data = TensorData(type.elementType, shape: type.staticShape!, doubles: values)
+                classBuffer[classes.root(id)] = addBuffer(for: id, storage: .constant(data))
+            }
+        }
+        for (i, id) in graph.outputs.enumerated() {
+            let root = classes.root(id)
+            let buffer = addBuffer(for: id, storage: .output(i))
+            plan.outputs.append(buffer)
+            // A class that already has memory (an input, weight, constant or earlier output)
+            // keeps it; `copyAliasedOutputs` copies into this output afterwards.
+            if classBuffer[root] == nil { classBuffer[root] = buffer }
+        }
+    }
+
+    private mutating func addBuffer(for id: ValueID, storage: BufferStorage) -> BufferID {
+        let type = graph.type(of: id)
+        return plan.addBuffer(PlanBuffer(name: graph[id].name ?? "", elementType: type.elementType,
+                                         elementCount: type.elementCount!, storage: storage))
+    }
+
+    /// The buffer holding `id`, creating an arena buffer for its class on first use.
+    mutating func buffer(of id: ValueID) -> BufferID {
+        let root = classes.root(id)
+        if let buffer = classBuffer[root] { return buffer }
+        let buffer = addBuffer(for: id, storage: .arena(offset: 0))
+        classBuffer[root] = buffer
+        return buffer
+    }
+
+    /// A scratch arena buffer (packed panels).
+    mutating func scratch(_ name: String, floats: Int) -> BufferID {
+        plan.addBuffer(PlanBuffer(name: name, elementType: .f32, elementCount: floats, storage: .arena(offset: 0)))
+    }
+
+    private mutating func copyAliasedOutputs() {
+        for (i, id) in graph.outputs.enumerated() {
+            let source = buffer(of: id)
+            let output = plan.outputs[i]
+            guard source != output else { continue }
+            let type = graph.type(of: id)
+            let shape = type.staticShape!
+            plan.kernels.append(.elementwise(ElementwiseKernel(
+                shape: shape, output: Access(buffer: output, offset: 0, strides: rowMajorStrides(shape)), outputType: type.elementType,
+                expression: .load(Access(buffer: source, offset: 0, strides: rowMajorStrides(shape)), type.elementType))))
+        }
+    }
+
+    private mutating func placeArena() {
+        var first: [BufferID: Int] = [:], last: [BufferID: Int] = [:]
+        for (k, kernel) in plan.kernels.enumerated() {
+            for buffer in kernel.buffers {
+                if first[buffer] == nil { first[buffer] = k }
+                last[buffer] = k
+            }
+        }
+        var arena: [BufferID] = []
+        for (i, buffer) in plan.buffers.enumerated() {
+            if case .arena = buffer.storage, first[BufferID(i)] != nil { arena.append(BufferID(i)) }
+        }
+        let (offsets, total) = planArena(sizes: arena.map { plan[$0].byteCount },
+                                         lifetimes: arena.map { first[$0]!...last[$0]! })
+        for (buffer, offset) in zip(arena, offsets) { plan[buffer].storage = .arena(offset: offset) }
+        plan.arenaBytes = total
+    }
+
+    // MARK: Accesses
+
+    /// Reads `id` at every point of an iteration space of `shape` under numpy broadcasting.
+    mutating func broadcastAccess(_ id: ValueID, to shape: [Int]) -> Access {
+        let own = graph.type(of: id).staticShape!
+        return Access(buffer: buffer(of: id), offset: 0, strides: broadcastElementStrides(own, to: shape))
+    }
+
+    /// The expression that reads `id` at a point of `shape`: a load, or the folded constant or iota.
+    mutating func operandExpression(_ id: ValueID, in shape: [Int]) -> ScalarExpression {
+        let type = graph.type(of: id)
+        guard folded.contains(id), let producer = graph.producer(of: id) else {
+            return .load(broadcastAccess(id, to: shape), type.elementType)
+        }
+        switch producer.op {
+        case .constant(.splat(let x)):
+            return .constant(x, type.elementType)
+        case .iota(let axis):
+            let own = type.staticShape!
+            let a = axis < 0 ? axis + own.count : axis
+            // A broadcast (size-1) iota dim is index 0 everywhere.
+            if own[a] == 1 { return .constant(0, type.elementType) }
+            return .index(dim: a + shape.count - own.count, type.elementType)
+        default:
+            preconditionFailure("only constants and iotas are folded")
+        }
+    }
+
+    mutating func emitElementwise(_ result: ValueID, _ expression: ScalarExpression) {
+        let type = graph.type(of: result)
+        let shape = type.staticShape!
+        plan.kernels.append(.elementwise(ElementwiseKernel(
+            shape: shape, output: Access(buffer: buffer(of: result), offset: 0, strides: rowMajorStrides(shape)),
+            outputType: type.elementType, expression: expression)))
+    }
+
+    // MARK: Ops
+
+    private mutating func lower(_ node: Node) throws {
+        let result = node.results[0]
+        let shape = graph.type(of: result).staticShape!
+        switch node.op {
+        case .reshape, .squeeze, .unsqueeze, .unary(.identity):
+            return
+        case .constant(.elements):
+            return
+        case .constant(.splat(let x)):
+            if !folded.contains(result) { emitElementwise(result, .constant(x, graph.type(of: result).elementType)) }
+        case .iota:
+            if !folded.contains(result) {
+                folded.insert(result)
+                let expression = operandExpression(result, in: shape)
+                folded.remove(result)
+                emitElementwise(result, expression)
+            }
+        case .unary(let f):
+            emitElementwise(result, .unary(f, operandExpression(node.operands[0], in: shape)))
+        case .binary(let f):
+            emitElementwise(result, .binary(f, operandExpression(node.operands[0], in: shape), operandExpression(node.operands[1], in: shape)))
+        case .select:
+            emitElementwise(result, .select(operandExpression(node.operands[0], in: shape), operandExpression(node.operands[1], in: shape),
+                                            operandExpression(node.operands[2], in: shape)))
+        case .cast(let to):
+            emitElementwise(result, .cast(operandExpression(node.operands[0], in: shape), to: to))
+        case .broadcast:
+            emitElementwise(result, operandExpression(node.operands[0], in: shape))
+        case .transpose(let permutation):
+            let strides = rowMajorStrides(graph.type(of: node.operands[0]).staticShape!)
+            let access = Access(buffer: buffer(of: node.operands[0]), offset: 0, strides: permutation.map { strides[$0] })
+            emitElementwise(result, .load(access, graph.type(of: result).elementType))
+        case .slice(let axes, let starts, let ends, let steps):
+            lowerSlice(node.operands[0], result, axes: axes, starts: starts, ends: ends, steps: steps)
+        case .split(let axis, let sizes):
+            let rank = shape.count
+            let a = axis < 0 ? axis + rank : axis
+            var start = 0
+            for (id, size) in zip(node.results, sizes) {
+                lowerSlice(node.operands[0], id, axes: [a], starts: [start], ends: [start + size], steps: [1])
+                start += size
+            }
+        case .concat(let axis):
+            lowerConcat(node, axis: axis < 0 ? axis + shape.count : axis)
+        case .reduce(let f, let axes, _):
+            lowerReduce(node.operands[0], result, f, axes: axes)
+        case .softmax(let axis):
+            let a = axis < 0 ? axis + shape.count : axis
+            plan.kernels.append(.softmax(SoftmaxKernel(
+                outer: shape[..<a].reduce(1, *), axis: shape[a], inner: shape[(a + 1)...].reduce(1, *),
+                input: buffer(of: node.operands[0]), output: buffer(of: result))))
+        case .layerNorm(let axis, let epsilon):
+            let a = axis < 0 ? axis + shape.count : axis
+            plan.kernels.append(.layerNorm(LayerNormKernel(
+                outer: shape[..<a].reduce(1, *), normalized: shape[a...].reduce(1, *), epsilon: epsilon,
+                input: buffer(of: node.operands[0]), scale: node.operands.count > 1 ? buffer(of: node.operands[1]) : nil,
+                bias: node.operands.count > 2 ? buffer(of: node.operands[2]) : nil, output: buffer(of: result))))
+        case .batchNorm(let epsilon):
+            lowerBatchNorm(node, epsilon: epsilon)
+        case .matmul(let transposeA, let transposeB):
+            lowerMatmul(node.operands[0], node.operands[1], result, transposeA: transposeA, transposeB: transposeB)
+        case .linear:
+            lowerLinear(node)
+        case .conv2d(let attributes):
+            lowerConv2D(node, attributes)
+        case .gather, .convTranspose2d:
+            throw PlanError("the code generator does not support \(node.op.mnemonic) yet; run with --interp")
+        case .pool2d(let kind, let attributes):
+            let input = graph.type(of: node.operands[0]).staticShape!
+            plan.kernels.append(.pool(PoolKernel(
+                kind: kind, attributes: attributes, planes: input[0] * input[1], height: input[2], width: input[3],
+                outputHeight: shape[2], outputWidth: shape[3], input: buffer(of: node.operands[0]), output: buffer(of: result))))
+        }
+    }
+
+    private mutating func lowerSlice(_ source: ValueID, _ result: ValueID, axes: [Int], starts: [Int], ends: [Int], steps: [Int]) {
+        let input = graph.type(of: source).staticShape!
+        var strides = rowMajorStrides(input)
+        var offset = 0
+        for (i, axis) in axes.enumerated() {
+            let a = axis < 0 ? axis + input.count : axis
+            let range = SliceRange(start: starts[i], end: ends[i], step: steps[i], size: input[a])
+            offset += range.start * strides[a]
+            strides[a] *= range.step
+        }
+        emitElementwise(result, .load(Access(buffer: buffer(of: source), offset: offset, strides: strides), graph.type(of: result).elementType))
+    }
+
+    private mutating func lowerConcat(_ node: Node, axis: Int) {
+        let result = node.results[0]
+        let outputShape = graph.type(of: result).staticShape!
+        let outputStrides = rowMajorStrides(outputShape)
+        let output = buffer(of: result)
+        var start = 0
+        for operand in node.operands {
+            let shape = graph.type(of: operand).staticShape!
+            plan.kernels.append(.elementwise(ElementwiseKernel(
+                shape: shape, output: Access(buffer: output, offset: start * outputStrides[axis], strides: outputStrides),
+                outputType: graph.type(of: result).elementType, expression: operandExpression(operand, in: shape))))
+            start += shape[axis]
+        }
+    }
+
+    private mutating func lowerReduce(_ source: ValueID, _ result: ValueID, _ f: ReduceFunction, axes: [Int]?) {
+        let shape = graph.type(of: source).staticShape!
+        let reduced = Set((axes ?? Array(shape.indices)).map { $0 < 0 ? $0 + shape.count : $0 })
+        // Reduced dims of size 1 change nothing; the others must form one run for [outer, reduced, inner].
+        let run = shape.indices.filter { reduced.contains($0) && shape[$0] != 1 }
+        if let first = run.first, let last = run.last, run.count == last - first + 1 {
+            plan.kernels.append(.reduce(ReduceKernel(
+                function: f, outer: shape[..<first].reduce(1, *), reduced: shape[first...last].reduce(1, *),
+                inner: shape[(last + 1)...].reduce(1, *),
+                input: Access(buffer: buffer(of: source), offset: 0, strides: []), output: buffer(of: result))))
+        } else if run.isEmpty {
+            plan.kernels.append(.reduce(ReduceKernel(
+                function: f, outer: shape.reduce(1, *), reduced: 1, inner: 1,
+                input: Access(buffer: buffer(of: source), offset: 0, strides: []), output: buffer(of: result))))
+        } else {
+            // Scattered reduced dims: read through a transposed view that gathers them last.
+            let kept = shape.indices.filter { !run.contains($0) }
+            let permutation = kept + run
+            let strides = rowMajorStrides(shape)
+            let transposed = scratch("\(graph[result].name ?? "reduce").transposed", floats: shape.reduce(1, *))
+            let permutedShape = permutation.map { shape[$0] }
+            plan.kernels.append(.elementwise(ElementwiseKernel(
+                shape: permutedShape, output: Access(buffer: transposed, offset: 0, strides: rowMajorStrides(permutedShape)),
+                outputType: graph.type(of: source).elementType,
+                expression: .load(Access(buffer: buffer(of: source), offset: 0, strides: permutation.map { strides[$0] }),
+                                  graph.type(of: source).elementType))))
+            plan.kernels.append(.reduce(ReduceKernel(
+                function: f, outer: kept.map { shape[$0] }.reduce(1, *), reduced: run.map { shape[$0] }.reduce(1, *), inner: 1,
+                input: Access(buffer: transposed, offset: 0, strides: []), output: buffer(of: result))))
+        }
+    }
+
+    private mutating func lowerBatchNorm(_ node: Node, epsilon: Double) {
+        let result = node.results[0]
+        let shape = graph.type(of: result).staticShape!
+        let t = graph.type(of: result).elementType
+        // A [C] vector read at every point: stride 1 along dim 1, 0 elsewhere.
+        func channel(_ id: ValueID) -> ScalarExpression {
+            var strides = Array(repeating: 0, count: shape.count)
+            strides[1] = 1
+            return .load(Access(buffer: buffer(of: id), offset: 0, strides: strides), t)
+        }
+        let x = operandExpression(node.operands[0], in: shape)
+        let centered = ScalarExpression.binary(.sub, x, channel(node.operands[3]))
+        let deviation = ScalarExpression.unary(.sqrt, .binary(.add, channel(node.operands[4]), .constant(epsilon, t)))
+        let normalized = ScalarExpression.binary(.div, centered, deviation)
+        emitElementwise(result, .binary(.add, .binary(.mul, normalized, channel(node.operands[1])), channel(node.operands[2])))
+    }
+}
+
+/// Row-major element strides.
+func rowMajorStrides(_ shape: [Int]) -> [Int] {
+    var strides = Array(repeating: 1, count: shape.count)
+    var running = 1
+    for i in shape.indices.reversed() {
+        strides[i] = running
+        running *= shape[i]
+    }
+    return strides
+}
+
+/// Strides that read a row-major tensor of `own` shape at each point of `target` under numpy
+/// broadcasting (0 along broadcast dims).
+func broadcastElementStrides(_ own: [Int], to target: [Int]) -> [Int] {
+    let strides = rowMajorStrides(own)
+    let offset = target.count - own.count
+    return target.indices.map { i in
+        let j = i - offset
+        return j < 0 || own[j] == 1 ? 0 : strides[j]
+    }
+}
+
+extension Kernel {
+    /// Every buffer the kernel reads or writes.
+    var buffers: [BufferID] {
+        switch self {
+        case .elementwise(let k): return [k.output.buffer] + k.expression.loads.map(\.buffer)
+        case .reduce(let k): return [k.input.buffer, k.output]
+        case .softmax(let k): return [k.input, k.output]
+        case .layerNorm(let k): return [k.input, k.output] + [k.scale, k.bias].compactMap { $0 }
+        case .pack(let k):
+            switch k.source {
+            case .matrix(let buffer, _, _, _, _): return [buffer, k.output]
+            case .image(let image): return [image.buffer, k.output]
+            }
+        case .matmul(let k): return [k.packedLeft, k.packedRight, k.output.buffer] + (k.bias.map { [$0.buffer] } ?? [])
+        case .pool(let k): return [k.input, k.output]
+        }
+    }
+}

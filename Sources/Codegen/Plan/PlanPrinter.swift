@@ -1,0 +1,71 @@
+import GraphIR
+
+/// The kernel plan as text: every buffer with its storage, then every kernel with its loops.
+extension KernelPlan: CustomStringConvertible {
+    public var description: String {
+        var lines = ["kernel plan \(graphName): \(buffers.count) buffers, \(kernels.count) kernels, arena \(arenaBytes) bytes"]
+        for (i, buffer) in buffers.enumerated() {
+            lines.append("  b\(i) \(buffer.name.isEmpty ? "_" : buffer.name): \(buffer.elementType.rawValue) x \(buffer.elementCount) \(storageText(buffer.storage))")
+        }
+        for (i, kernel) in kernels.enumerated() {
+            lines.append("  k\(i) \(kernel.text)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func storageText(_ storage: BufferStorage) -> String {
+        switch storage {
+        case .input(let i): return "input \(i)"
+        case .output(let i): return "output \(i)"
+        case .weight(let i): return "weight \(i)"
+        case .arena(let offset): return "arena @\(offset)"
+        case .constant: return "constant"
+        }
+    }
+}
+
+private func list(_ values: [Int]) -> String { "[" + values.map(String.init).joined(separator: ",") + "]" }
+
+extension Kernel {
+    var text: String {
+        switch self {
+        case .elementwise(let k):
+            return "elementwise \(list(k.shape)): \(k.output) = \(k.expression.text)"
+        case .reduce(let k):
+            return "reduce \(k.function.rawValue) \(k.input.buffer)[outer \(k.outer), reduced \(k.reduced), inner \(k.inner)] -> \(k.output)"
+        case .softmax(let k):
+            return "softmax \(k.input)[outer \(k.outer), axis \(k.axis), inner \(k.inner)] -> \(k.output)"
+        case .layerNorm(let k):
+            let extras = [k.scale.map { "scale \($0)" }, k.bias.map { "bias \($0)" }].compactMap { $0 }.joined(separator: " ")
+            return "layer_norm \(k.input)[outer \(k.outer), normalized \(k.normalized)] eps \(formatFloat(k.epsilon)) \(extras) -> \(k.output)"
+        case .pack(let k):
+            let source: String
+            switch k.source {
+            case .matrix(let buffer, let offset, let batchStrides, let rowStride, let columnStride):
+                source = "\(buffer)[\(offset == 0 ? "" : "\(offset) + ")batch \(list(batchStrides)), row \(rowStride), column \(columnStride)]"
+            case .image(let image):
+                source = "im2col \(image.buffer)[\(image.channels)x\(image.height)x\(image.width), kernel \(image.kernelHeight)x\(image.kernelWidth)]"
+            }
+            return "pack \(k.side == .left ? "left" : "right") \(source) batch \(list(k.batchShape)) \(k.rows)x\(k.columns) in \(k.tile.rows)x\(k.tile.columns) tiles -> \(k.output)"
+        case .matmul(let k):
+            let bias = k.bias.map { " + \($0)" } ?? ""
+            return "matmul batch \(list(k.batchShape)) \(k.m)x\(k.n)x\(k.k) \(k.packedLeft) * \(k.packedRight)\(bias) -> \(k.output.buffer)[batch \(list(k.output.strides)), row \(k.outputRowStride)] tile \(k.tile.rows)x\(k.tile.columns)"
+        case .pool(let k):
+            return "\(k.kind == .max ? "max" : "avg")_pool \(k.input)[\(k.planes)x\(k.height)x\(k.width)] kernel \(list(k.attributes.kernel)) stride \(list(k.attributes.stride)) -> \(k.output)[\(k.outputHeight)x\(k.outputWidth)]"
+        }
+    }
+}
+
+extension ScalarExpression {
+    var text: String {
+        switch self {
+        case .load(let access, _): return access.description
+        case .constant(let x, let t): return t.isFloat ? formatFloat(x) : String(Int(x))
+        case .index(let d, _): return "i\(d)"
+        case .unary(let f, let x): return "\(f.rawValue)(\(x.text))"
+        case .binary(let f, let a, let b): return "\(f.rawValue)(\(a.text), \(b.text))"
+        case .select(let c, let a, let b): return "select(\(c.text), \(a.text), \(b.text))"
+        case .cast(let x, let t): return "cast<\(t.rawValue)>(\(x.text))"
+        }
+    }
+}
