@@ -24,14 +24,14 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     }
 }
 
-/// A tensor of `type` (static shape) with standard-normal floats, or 0/1 for `i1` and small
-/// non-negative integers for integer types.
-public func randomTensor(_ type: TensorType, using generator: inout SeededGenerator) -> TensorData? {
+/// A tensor of `type` (static shape) with normal floats of standard deviation `scale`, or 0/1
+/// for `i1` and small non-negative integers for integer types.
+public func randomTensor(_ type: TensorType, using generator: inout SeededGenerator, scale: Double = 1) -> TensorData? {
     guard let shape = type.staticShape else { return nil }
     let count = shape.reduce(1, *)
     let values: [Double]
     if type.elementType.isFloat {
-        values = (0..<count).map { _ in generator.nextNormal() }
+        values = (0..<count).map { _ in scale * generator.nextNormal() }
     } else if type.elementType == .i1 {
         values = (0..<count).map { _ in Double(generator.next() & 1) }
     } else {
