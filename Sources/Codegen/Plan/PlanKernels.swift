@@ -10,10 +10,12 @@ public struct PlanError: Error, CustomStringConvertible, Sendable {
 ///
 /// - View ops (reshape, squeeze, unsqueeze, identity) become no kernel: their result shares the
 ///   operand's buffer.
-/// - Scalar and splat constants and `iota` are folded into the elementwise kernels that read them
-///   and get a buffer only when something else needs one.
-/// - Elementwise ops, transposes, slices, concats, splits and broadcasts become elementwise
-///   kernels over strided accesses; batch norm is an elementwise expression.
+/// - Elementwise ops (batch norm included) become expressions. A chain of them fuses into one
+///   kernel when each intermediate has one elementwise user of the same shape; constants, iotas
+///   and expressions built only from them (masks) fuse into every elementwise user, whatever its
+///   shape. Anything else gets a buffer.
+/// - Transposes, slices, concats, splits and broadcasts become elementwise kernels over strided
+///   accesses.
 /// - Matmul, linear and conv2d become pack kernels and a matmul kernel on packed panels.
 /// - Graph outputs are written in place by their producers; a copy kernel is added only when an
 ///   output is an input, a weight, a constant or another output.
@@ -31,8 +33,10 @@ struct KernelPlanner {
     var classes: StorageClasses
     /// The buffer of each storage class root.
     var classBuffer: [Int: BufferID] = [:]
-    /// Values read only by elementwise kernels that fold them in.
-    var folded: Set<ValueID> = []
+    /// Values computed inside the kernels of their users instead of stored.
+    var fused: Set<ValueID> = []
+    /// Fused values whose expressions read no memory (constants, iotas, masks built from them).
+    var loadFree: Set<ValueID> = []
 
     init(graph: Graph, tile: MatmulTile) {
         self.graph = graph
@@ -45,7 +49,7 @@ struct KernelPlanner {
         for value in graph.values where value.type.staticShape == nil {
             throw PlanError("value \(value.name.map { "'\($0)'" } ?? "") has symbolic type \(value.type); bind its dims first")
         }
-        findFoldedValues()
+        findFusedValues()
         assignStorage()
         for node in graph.nodes { try lower(node) }
         copyAliasedOutputs()
@@ -54,19 +58,28 @@ struct KernelPlanner {
 
     // MARK: Storage
 
-    /// Constants and iotas whose every user folds them into an elementwise expression.
-    private mutating func findFoldedValues() {
+    /// Decides which values fuse into their users (see the type's doc comment).
+    private mutating func findFusedValues() {
         let users = graph.users()
         let outputs = Set(graph.outputs)
-        for node in graph.nodes {
-            switch node.op {
-            case .constant(.splat), .iota: break
-            default: continue
-            }
+        for node in graph.nodes where KernelPlanner.isElementwise(node.op) {
             let id = node.results[0]
-            if !outputs.contains(id) && users[id.index].allSatisfy({ KernelPlanner.foldsOperands(graph[$0].op) }) {
-                folded.insert(id)
+            let readers = users[id.index]
+            guard !outputs.contains(id), !readers.isEmpty, readers.allSatisfy({ KernelPlanner.foldsOperands(graph[$0].op) }) else { continue }
+            if node.operands.allSatisfy(loadFree.contains) {
+                fused.insert(id)
+                loadFree.insert(id)
+            } else if readers.count == 1, graph.type(of: id).shape == graph.type(of: graph[readers[0]].results[0]).shape {
+                fused.insert(id)
             }
+        }
+    }
+
+    /// Ops lowered to an elementwise expression over their result's shape.
+    static func isElementwise(_ op: Op) -> Bool {
+        switch op {
+        case .constant(.splat), .iota, .batchNorm: return true
+        default: return foldsOperands(op)
         }
     }
 
@@ -167,23 +180,39 @@ struct KernelPlanner {
         return Access(buffer: buffer(of: id), offset: 0, strides: broadcastElementStrides(own, to: shape))
     }
 
-    /// The expression that reads `id` at a point of `shape`: a load, or the folded constant or iota.
+    /// The expression for `id` at a point of a user's iteration space `shape`: a load, or the
+    /// producer's own expression when `id` is fused.
     mutating func operandExpression(_ id: ValueID, in shape: [Int]) -> ScalarExpression {
-        let type = graph.type(of: id)
-        guard folded.contains(id), let producer = graph.producer(of: id) else {
-            return .load(broadcastAccess(id, to: shape), type.elementType)
+        guard fused.contains(id), let producer = graph.producer(of: id) else {
+            return .load(broadcastAccess(id, to: shape), graph.type(of: id).elementType)
         }
-        switch producer.op {
+        let own = graph.type(of: id).staticShape!
+        let expression = elementwiseExpression(producer)
+        guard own != shape else { return expression }
+        // Only load-free expressions are fused across a broadcast: re-align their index dims.
+        let offset = shape.count - own.count
+        return expression.replacingIndices { d, type in own[d] == 1 ? .constant(0, type) : .index(dim: d + offset, type) }
+    }
+
+    /// An elementwise node's expression over its result's shape.
+    mutating func elementwiseExpression(_ node: Node) -> ScalarExpression {
+        let type = graph.type(of: node.results[0])
+        let shape = type.staticShape!
+        func operand(_ i: Int) -> ScalarExpression { operandExpression(node.operands[i], in: shape) }
+        switch node.op {
         case .constant(.splat(let x)):
             return .constant(x, type.elementType)
         case .iota(let axis):
-            let own = type.staticShape!
-            let a = axis < 0 ? axis + own.count : axis
-            // A broadcast (size-1) iota dim is index 0 everywhere.
-            if own[a] == 1 { return .constant(0, type.elementType) }
-            return .index(dim: a + shape.count - own.count, type.elementType)
-        default:
-            preconditionFailure("only constants and iotas are folded")
+            let a = axis < 0 ? axis + shape.count : axis
+            // An iota along a size-1 dim is 0 everywhere.
+            return shape[a] == 1 ? .constant(0, type.elementType) : .index(dim: a, type.elementType)
+        case .unary(let f): return .unary(f, operand(0))
+        case .binary(let f): return .binary(f, operand(0), operand(1))
+        case .select: return .select(operand(0), operand(1), operand(2))
+        case .cast(let to): return .cast(operand(0), to: to)
+        case .broadcast: return operand(0)
+        case .batchNorm(let epsilon): return batchNormExpression(node, epsilon: epsilon)
+        default: preconditionFailure("\(node.op.mnemonic) is not elementwise")
         }
     }
 
@@ -205,26 +234,8 @@ struct KernelPlanner {
             return
         case .constant(.elements):
             return
-        case .constant(.splat(let x)):
-            if !folded.contains(result) { emitElementwise(result, .constant(x, graph.type(of: result).elementType)) }
-        case .iota:
-            if !folded.contains(result) {
-                folded.insert(result)
-                let expression = operandExpression(result, in: shape)
-                folded.remove(result)
-                emitElementwise(result, expression)
-            }
-        case .unary(let f):
-            emitElementwise(result, .unary(f, operandExpression(node.operands[0], in: shape)))
-        case .binary(let f):
-            emitElementwise(result, .binary(f, operandExpression(node.operands[0], in: shape), operandExpression(node.operands[1], in: shape)))
-        case .select:
-            emitElementwise(result, .select(operandExpression(node.operands[0], in: shape), operandExpression(node.operands[1], in: shape),
-                                            operandExpression(node.operands[2], in: shape)))
-        case .cast(let to):
-            emitElementwise(result, .cast(operandExpression(node.operands[0], in: shape), to: to))
-        case .broadcast:
-            emitElementwise(result, operandExpression(node.operands[0], in: shape))
+        case .constant(.splat), .iota, .unary, .binary, .select, .cast, .broadcast, .batchNorm:
+            if !fused.contains(result) { emitElementwise(result, elementwiseExpression(node)) }
         case .transpose(let permutation):
             let strides = rowMajorStrides(graph.type(of: node.operands[0]).staticShape!)
             let access = Access(buffer: buffer(of: node.operands[0]), offset: 0, strides: permutation.map { strides[$0] })
@@ -254,8 +265,6 @@ struct KernelPlanner {
                 outer: shape[..<a].reduce(1, *), normalized: shape[a...].reduce(1, *), epsilon: epsilon,
                 input: buffer(of: node.operands[0]), scale: node.operands.count > 1 ? buffer(of: node.operands[1]) : nil,
                 bias: node.operands.count > 2 ? buffer(of: node.operands[2]) : nil, output: buffer(of: result))))
-        case .batchNorm(let epsilon):
-            lowerBatchNorm(node, epsilon: epsilon)
         case .matmul(let transposeA, let transposeB):
             lowerMatmul(node.operands[0], node.operands[1], result, transposeA: transposeA, transposeB: transposeB)
         case .linear:
@@ -332,21 +341,20 @@ struct KernelPlanner {
         }
     }
 
-    private mutating func lowerBatchNorm(_ node: Node, epsilon: Double) {
-        let result = node.results[0]
-        let shape = graph.type(of: result).staticShape!
-        let t = graph.type(of: result).elementType
-        // A [C] vector read at every point: stride 1 along dim 1, 0 elsewhere.
+    /// `(x - mean) / sqrt(var + eps) · scale + bias`, each [C] vector read along dim 1.
+    private mutating func batchNormExpression(_ node: Node, epsilon: Double) -> ScalarExpression {
+        let type = graph.type(of: node.results[0])
+        let shape = type.staticShape!
         func channel(_ id: ValueID) -> ScalarExpression {
             var strides = Array(repeating: 0, count: shape.count)
             strides[1] = 1
-            return .load(Access(buffer: buffer(of: id), offset: 0, strides: strides), t)
+            return .load(Access(buffer: buffer(of: id), offset: 0, strides: strides), type.elementType)
         }
         let x = operandExpression(node.operands[0], in: shape)
         let centered = ScalarExpression.binary(.sub, x, channel(node.operands[3]))
-        let deviation = ScalarExpression.unary(.sqrt, .binary(.add, channel(node.operands[4]), .constant(epsilon, t)))
+        let deviation = ScalarExpression.unary(.sqrt, .binary(.add, channel(node.operands[4]), .constant(epsilon, type.elementType)))
         let normalized = ScalarExpression.binary(.div, centered, deviation)
-        emitElementwise(result, .binary(.add, .binary(.mul, normalized, channel(node.operands[1])), channel(node.operands[2])))
+        return .binary(.add, .binary(.mul, normalized, channel(node.operands[1])), channel(node.operands[2]))
     }
 }
 
