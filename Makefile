@@ -1,6 +1,7 @@
 # The two commands a fresh machine needs (see README.md):
 #   make demo   installs LLVM if missing, builds attnc, runs the CBAM and MHA samples
-#   make test   installs what the tests need, builds, runs every test and the conformance check
+#   make test   installs what the tests need, builds, runs every test, the conformance checks
+#               (JIT with default and one thread, interpreter; .gir and .onnx) and ONNX's node tests
 SHARED ?= ../shared
 CONFORMANCE := $(SHARED)/conformance
 RELEASE := .build/release/attnc
@@ -24,7 +25,10 @@ demo: build
 	done
 
 test: deps
-	@scripts/ensure-python.sh numpy
+	@scripts/ensure-python.sh numpy onnx
 	swift build --build-tests
 	swift test --skip-build
-	python3 $(CONFORMANCE)/check.py --attnc $(DEBUG) --source gir --samples samples --extra=--interp
+	python3 $(CONFORMANCE)/check.py --attnc $(DEBUG) --samples samples
+	python3 $(CONFORMANCE)/check.py --attnc $(DEBUG) --samples samples --extra="--threads 1"
+	python3 $(CONFORMANCE)/check.py --attnc $(DEBUG) --samples samples --extra=--interp
+	scripts/onnx-node-tests.sh

@@ -49,30 +49,47 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "attnc", targets: ["attnc"]),
-        .library(name: "Attnc", targets: ["GraphIR", "Reference", "Passes", "Codegen", "Runtime"]),
+        .library(name: "Attnc", targets: ["GraphIR", "Reference", "Passes", "Codegen", "Runtime", "ONNXImport", "Engine"]),
+        .executable(name: "attnc-onnx-node-tests", targets: ["onnx-node-tests"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .target(name: "CLLVM", cSettings: llvmC, linkerSettings: llvmLink),
         .target(name: "GraphIR"),
         .target(name: "Reference", dependencies: ["GraphIR"]),
-        .target(name: "Passes", dependencies: ["GraphIR"]),
+        .target(name: "Passes", dependencies: ["GraphIR", "Reference"]),
         .target(name: "Codegen", dependencies: ["GraphIR", "Passes", "CLLVM"], swiftSettings: llvmSwift),
         .target(name: "Runtime", dependencies: ["GraphIR"]),
+        .target(name: "Engine", dependencies: ["GraphIR", "Reference", "Passes", "Codegen", "Runtime"], swiftSettings: llvmSwift),
+        .target(
+            name: "ONNXImport",
+            dependencies: ["GraphIR", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Generated/README.md"]),
         .executableTarget(
             name: "attnc",
             dependencies: [
-                "GraphIR", "Reference", "Passes", "Codegen", "Runtime",
+                "GraphIR", "Reference", "Passes", "Codegen", "Runtime", "ONNXImport", "Engine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: llvmSwift),
-        .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
+        .executableTarget(name: "onnx-node-tests", dependencies: ["GraphIR", "Reference", "ONNXImport"]),
+        .target(name: "RandomGraphs", dependencies: ["GraphIR"]),
+        .executableTarget(name: "attnc-driver-sample", dependencies: ["Engine", "GraphIR", "Runtime"], path: "samples/driver",
+                          swiftSettings: llvmSwift),
+        .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"], exclude: ["Golden"]),
         .testTarget(name: "ReferenceTests", dependencies: ["GraphIR", "Reference"]),
         .testTarget(name: "RuntimeTests", dependencies: ["GraphIR", "Runtime"]),
-        .testTarget(name: "CodegenTests", dependencies: ["Codegen"], swiftSettings: llvmSwift),
+        .testTarget(name: "CodegenTests", dependencies: ["Codegen", "GraphIR"], exclude: ["Golden"], swiftSettings: llvmSwift),
+        .testTarget(
+            name: "EngineTests",
+            dependencies: ["Engine", "Codegen", "GraphIR", "Reference", "Runtime", "RandomGraphs"],
+            exclude: ["Regressions"],
+            swiftSettings: llvmSwift),
         .testTarget(name: "CLITests", dependencies: ["attnc", "GraphIR", "Runtime"]),
+        .testTarget(name: "ONNXImportTests", dependencies: ["GraphIR", "Reference", "Runtime", "ONNXImport"]),
     ],
     swiftLanguageModes: [.v5]
 )

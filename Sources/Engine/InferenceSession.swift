@@ -1,6 +1,7 @@
 import Codegen
 import Foundation
 import GraphIR
+import Passes
 import Runtime
 
 /// Compiles a graph with its weights to native code and runs it: the Swift API behind
@@ -17,11 +18,25 @@ public final class InferenceSession {
     public let executable: Executable
     private let jit: JITModule
 
-    /// JIT-compiles `graph` (its symbolic dims bound by `symbols`) with `weights` bound by name.
-    /// - Parameter threads: threads kernels run on; nil uses every core, 1 runs on the caller.
+    /// Remarks the optimiser made (fusions and near misses).
+    public let remarks: [Remark]
+
+    /// Optimises and JIT-compiles `graph` (its symbolic dims bound by `symbols`) with `weights`
+    /// bound by name.
+    /// - Parameters:
+    ///   - threads: threads kernels run on; nil uses every core, 1 runs on the caller.
+    ///   - optimizer: the pass pipeline to run first (`Optimizer(fuse: false)` for no fusion; nil
+    ///     when the graph is already optimised).
     public init(_ graph: Graph, weights: [String: TensorData], weightsFile: String? = nil, symbols: [String: Int] = [:],
-                threads: Int? = nil, options: CompileOptions = CompileOptions()) throws {
-        let bound = try graph.specialized(symbols)
+                threads: Int? = nil, optimizer: Optimizer? = Optimizer(), options: CompileOptions = CompileOptions()) throws {
+        var bound = try graph.specialized(symbols)
+        if let optimizer {
+            let result = try optimizer.run(bound)
+            bound = result.graph
+            remarks = result.remarks
+        } else {
+            remarks = []
+        }
         self.graph = bound
         let weightTensors = try bound.weights.map { id -> TensorData in
             let name = bound[id].name ?? ""

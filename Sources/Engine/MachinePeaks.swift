@@ -45,6 +45,7 @@ public struct MachinePeaks: Codable, Sendable {
             }
             bestFMA = min(bestFMA, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
+        withExtendedLifetime(sink) {}
         let flops = Double(iterations) * Double(2 * probe.lanes * ProbeKernels.chains * threads)
         return MachinePeaks(threads: threads, gflops: flops / bestFMA / 1e9,
                             dramGBps: try triad(probe, floats: 16 << 20, pool: pool),
@@ -72,6 +73,8 @@ public struct MachinePeaks: Codable, Sendable {
             }
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(repeats))
         }
+        // The arrays must outlive every call that writes through the frame's copies of their addresses.
+        withExtendedLifetime(arrays) {}
         return Double(floats * 12) / best / 1e9
     }
 }

@@ -34,6 +34,14 @@ func applyBinary(_ f: BinaryFunction, _ a: Double, _ b: Double, integer: Bool) -
         if integer { return b == 0 ? 0 : (a / b).rounded(.towardZero) }
         return a / b
     case .pow: return Foundation.pow(a, b)
+    // Integer remainders by zero give 0, as integer division by zero does here.
+    case .mod:
+        if integer && b == 0 { return 0 }
+        let r = Foundation.fmod(a, b)
+        return r != 0 && (r < 0) != (b < 0) ? r + b : r
+    case .fmod:
+        if integer && b == 0 { return 0 }
+        return Foundation.fmod(a, b)
     // NaN propagates, as torch.maximum and torch.minimum do.
     case .maximum: return a.isNaN || b.isNaN ? .nan : Swift.max(a, b)
     case .minimum: return a.isNaN || b.isNaN ? .nan : Swift.min(a, b)

@@ -38,6 +38,10 @@ public enum ReferenceInterpreter {
         let type = resultTypes[0]
         let shape = type.staticShape!
         switch op {
+        case .elementwise(let expression):
+            return [evaluateElementwise(expression, x, type)]
+        case .attention(let attributes):
+            return evaluateAttention(attributes, x, resultTypes)
         case .constant(.splat(let v)):
             return [ReferenceTensor(type.elementType, shape, Array(repeating: v, count: shape.reduce(1, *)))]
         case .constant(.elements(let values)):
@@ -60,6 +64,8 @@ public enum ReferenceInterpreter {
             return [linear(x[0], x[1], x.count > 2 ? x[2] : nil, type)]
         case .conv2d(let a):
             return [conv2d(x[0], x[1], x.count > 2 ? x[2] : nil, a, type)]
+        case .convTranspose2d(let a):
+            return [convTranspose2d(x[0], x[1], x.count > 2 ? x[2] : nil, a, type)]
         case .pool2d(let kind, let a):
             return [pool2d(x[0], kind, a, type)]
         case .reshape, .squeeze, .unsqueeze:
@@ -70,6 +76,8 @@ public enum ReferenceInterpreter {
             return [concat(x, axis: axis < 0 ? axis + x[0].rank : axis, type)]
         case .slice(let axes, let starts, let ends, let steps):
             return [slice(x[0], axes: axes, starts: starts, ends: ends, steps: steps, type)]
+        case .gather(let axis):
+            return [gather(x[0], x[1], axis: axis < 0 ? axis + x[0].rank : axis, type)]
         case .split(let axis, let sizes):
             let a = axis < 0 ? axis + x[0].rank : axis
             var start = 0
@@ -87,5 +95,12 @@ public enum ReferenceInterpreter {
         case .batchNorm(let eps):
             return [batchNorm(x[0], scale: x[1], bias: x[2], mean: x[3], variance: x[4], epsilon: eps)]
         }
+    }
+}
+
+extension ReferenceInterpreter {
+    /// One op on concrete operands: what constant folding computes at compile time.
+    public static func evaluate(_ op: Op, operands: [TensorData], resultTypes: [TensorType]) -> [TensorData] {
+        evaluate(op, operands.map(ReferenceTensor.init), resultTypes: resultTypes).map { $0.rounded().tensorData }
     }
 }

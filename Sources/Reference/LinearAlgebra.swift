@@ -118,3 +118,42 @@ func pool2d(_ x: ReferenceTensor, _ kind: PoolKind, _ a: Pool2DAttributes, _ typ
     }
     return ReferenceTensor(type.elementType, shape, out)
 }
+
+/// Transposed convolution: every input pixel scatters `value · weight` into the output window
+/// it maps to; the full output is then trimmed by `padding` (and extended by `outputPadding`).
+func convTranspose2d(_ x: ReferenceTensor, _ w: ReferenceTensor, _ bias: ReferenceTensor?, _ a: ConvTranspose2DAttributes,
+                     _ type: TensorType) -> ReferenceTensor {
+    let shape = type.staticShape!
+    let (batch, inChannels, height, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let (outChannels, outHeight, outWidth) = (shape[1], shape[2], shape[3])
+    let (outPerGroup, kh, kw) = (w.shape[1], w.shape[2], w.shape[3])
+    let inPerGroup = inChannels / a.groups
+    var out = [Double](repeating: 0, count: shape.reduce(1, *))
+    for n in 0..<batch {
+        for c in 0..<inChannels {
+            let group = c / inPerGroup
+            for iy in 0..<height {
+                for ix in 0..<width {
+                    let value = x.data[((n * inChannels + c) * height + iy) * width + ix]
+                    for co in 0..<outPerGroup {
+                        let o = group * outPerGroup + co
+                        for ky in 0..<kh {
+                            let oy = iy * a.stride[0] - a.padding.top + ky * a.dilation[0]
+                            guard oy >= 0 && oy < outHeight else { continue }
+                            for kx in 0..<kw {
+                                let ox = ix * a.stride[1] - a.padding.left + kx * a.dilation[1]
+                                guard ox >= 0 && ox < outWidth else { continue }
+                                out[((n * outChannels + o) * outHeight + oy) * outWidth + ox] += value * w.data[((c * outPerGroup + co) * kh + ky) * kw + kx]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let bias {
+        let plane = outHeight * outWidth
+        for i in out.indices { out[i] += bias.data[(i / plane) % outChannels] }
+    }
+    return ReferenceTensor(type.elementType, shape, out)
+}

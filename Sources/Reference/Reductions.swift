@@ -26,8 +26,9 @@ func reduce(_ x: ReferenceTensor, _ f: ReduceFunction, axes: [Int], _ type: Tens
         case .sum: out.append(values.reduce(0, +))
         case .mean: out.append(values.reduce(0, +) / Double(values.count))
         // NaN propagates, as torch.amax and torch.amin do; an empty reduction gives -inf / +inf.
-        case .amax: out.append(values.contains { $0.isNaN } ? .nan : values.max() ?? -.infinity)
-        case .amin: out.append(values.contains { $0.isNaN } ? .nan : values.min() ?? .infinity)
+        // An empty i1 reduction gives false / true, the identities of `or` and `and`.
+        case .amax: out.append(values.contains { $0.isNaN } ? .nan : values.max() ?? (type.elementType == .i1 ? 0 : -.infinity))
+        case .amin: out.append(values.contains { $0.isNaN } ? .nan : values.min() ?? (type.elementType == .i1 ? 1 : .infinity))
         }
     }
     return ReferenceTensor(type.elementType, type.staticShape!, out)

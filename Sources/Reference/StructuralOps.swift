@@ -47,3 +47,26 @@ func slice(_ x: ReferenceTensor, axes: [Int], starts: [Int], ends: [Int], steps:
     }
     return ReferenceTensor(type.elementType, shape, out)
 }
+
+/// Entries of `data` along `axis` picked by `indices`; a negative index counts from the end. An
+/// index outside the dim reads 0 (ONNX leaves it undefined; the interpreter must not trap).
+func gather(_ data: ReferenceTensor, _ indices: ReferenceTensor, axis: Int, _ type: TensorType) -> ReferenceTensor {
+    let size = data.shape[axis]
+    let inner = data.shape[(axis + 1)...].reduce(1, *)
+    let outer = data.shape[..<axis].reduce(1, *)
+    var out: [Double] = []
+    out.reserveCapacity(type.staticShape!.reduce(1, *))
+    for o in 0..<outer {
+        for raw in indices.data {
+            let clamped = Int(raw.isFinite ? max(min(raw, 1e15), -1e15) : 1e15)
+            let index = clamped < 0 ? clamped + size : clamped
+            guard index >= 0 && index < size else {
+                out.append(contentsOf: repeatElement(0, count: inner))
+                continue
+            }
+            let base = (o * size + index) * inner
+            out.append(contentsOf: data.data[base..<(base + inner)])
+        }
+    }
+    return ReferenceTensor(type.elementType, type.staticShape!, out)
+}

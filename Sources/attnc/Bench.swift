@@ -47,11 +47,13 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         let start = Date()
-        let graph = try loadModel(model.model)
+        let (graph, modelWeights) = try loadModelAndWeights(model.model)
         let symbols = try parseBindings(bind, for: graph)
         let bound = try graph.specialized(symbols)
         var generator = SeededGenerator(seed: 1)
-        let weightTensors = try weights.map { try SafetensorsFile.read(path: $0) }
+        // An ONNX model brings its initializers; --weights replaces them by name.
+        let weightTensors = try weights.map { modelWeights.merging(try SafetensorsFile.read(path: $0)) { $1 } }
+            ?? (!modelWeights.isEmpty ? modelWeights : nil)
             ?? Dictionary(uniqueKeysWithValues: bound.weights.map { id in
                 (bound[id].name ?? "", randomTensor(bound.type(of: id), using: &generator, scale: 0.05)!)
             })

@@ -17,7 +17,7 @@ struct Run: ParsableCommand {
 
     @OptionGroup var model: ModelArgument
 
-    @Option(help: ArgumentHelp("Weights to bind by name (a PyTorch state_dict saved as safetensors).", valueName: "file.safetensors"))
+    @Option(help: ArgumentHelp("Weights to bind by name (a PyTorch state_dict saved as safetensors). For an .onnx model the initializers are the weights; tensors given here replace initializers of the same name.", valueName: "file.safetensors"))
     var weights: String?
 
     @Option(name: .customLong("input"), help: ArgumentHelp("An input tensor, repeatable.", valueName: "name=file.npy"))
@@ -37,9 +37,11 @@ struct Run: ParsableCommand {
     @Flag(help: "Print the arena size and the compile and run times to stderr.")
     var stats = false
 
+    @OptionGroup var passes: PassOptions
+
     func run() throws {
-        let graph = try loadModel(model.model)
-        let weightTensors = try weights.map { try SafetensorsFile.read(path: $0) } ?? [:]
+        let (graph, modelWeights) = try loadModelAndWeights(model.model)
+        let weightTensors = modelWeights.merging(try weights.map { try SafetensorsFile.read(path: $0) } ?? [:]) { $1 }
         let inputTensors = try readInputs(for: graph)
         let bindings = try GraphBindings(graph: graph, inputs: inputTensors, weights: weightTensors, weightsFile: weights)
         let outputs: [(name: String, tensor: TensorData)]
@@ -48,8 +50,9 @@ struct Run: ParsableCommand {
             outputs = try ReferenceInterpreter.run(graph, bindings: bindings)
             if stats { printStats("interpreter run \(milliseconds(since: start))") }
         } else {
-            let session = try InferenceSession(graph, weights: weightTensors, weightsFile: weights, symbols: bindings.symbols,
-                                               threads: threads.count)
+            let optimized = try passes.optimize(try graph.specialized(bindings.symbols), format: .text, write: writeToStandardError)
+            let session = try InferenceSession(optimized, weights: weightTensors, weightsFile: weights, threads: threads.count,
+                                               optimizer: nil)
             let start = Date()
             outputs = try session.run(Dictionary(uniqueKeysWithValues: zip(graph.inputs.map { graph[$0].name ?? "" }, bindings.inputs)))
             if stats {
@@ -129,9 +132,9 @@ struct ThreadsOption: ParsableArguments {
     }
 }
 
-func printStats(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
-}
+func printStats(_ text: String) { writeToStandardError(text + "\n") }
+
+func writeToStandardError(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
 
 func format(_ seconds: Double) -> String { String(format: "%.2f ms", seconds * 1000) }
 

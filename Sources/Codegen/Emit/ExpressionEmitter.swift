@@ -43,19 +43,19 @@ struct ExpressionEmitter {
             switch f {
             case .neg: return b.fneg(x)
             case .abs: return b.intrinsic("fabs", [x])
-            case .exp: return MathFunctions.exp(x, b)
-            case .log: return MathFunctions.log(x, b)
+            case .exp: return VectorMath.exp(x, b)
+            case .log: return VectorMath.log(x, b)
             case .sqrt: return b.intrinsic("sqrt", [x])
             case .rsqrt: return b.fdiv(one, b.intrinsic("sqrt", [x]))
             case .reciprocal: return b.fdiv(one, x)
-            case .tanh: return MathFunctions.tanh(x, b)
-            case .sigmoid: return MathFunctions.sigmoid(x, b)
+            case .tanh: return VectorMath.tanh(x, b)
+            case .sigmoid: return VectorMath.sigmoid(x, b)
             // NaN stays NaN, as torch.relu.
             case .relu: return b.select(b.fcmp(LLVMRealOLT, x, zero), zero, x)
-            case .silu: return MathFunctions.silu(x, b)
-            case .erf: return MathFunctions.erf(x, b)
-            case .gelu: return MathFunctions.gelu(x, b)
-            case .geluTanh: return MathFunctions.geluTanh(x, b)
+            case .silu: return VectorMath.silu(x, b)
+            case .erf: return VectorMath.erf(x, b)
+            case .gelu: return VectorMath.gelu(x, b)
+            case .geluTanh: return VectorMath.geluTanh(x, b)
             case .identity: return x
             case .not: break
             }
@@ -78,7 +78,7 @@ struct ExpressionEmitter {
             case .sub: return b.fsub(x, y)
             case .mul: return b.fmul(x, y)
             case .div: return b.fdiv(x, y)
-            case .pow: return MathFunctions.pow(x, y, b)
+            case .pow: return VectorMath.pow(x, y, b)
             // llvm.maximum/minimum propagate NaN, as torch.maximum does.
             case .maximum: return b.intrinsic("maximum", [x, y])
             case .minimum: return b.intrinsic("minimum", [x, y])
@@ -100,6 +100,11 @@ struct ExpressionEmitter {
             }
         } else {
             let zero = c.constant(0, x.type)
+            // An i1 true is -1 as a signed number: order booleans unsigned (false < true), as
+            // the interpreter does, or maximum(false, true) gives false and true < false holds.
+            let unsigned = type == .i1
+            let (less, lessOrEqual, greater, greaterOrEqual) = unsigned
+                ? (LLVMIntULT, LLVMIntULE, LLVMIntUGT, LLVMIntUGE) : (LLVMIntSLT, LLVMIntSLE, LLVMIntSGT, LLVMIntSGE)
             switch f {
             case .add: return b.add(x, y)
             case .sub: return b.sub(x, y)
@@ -117,15 +122,15 @@ struct ExpressionEmitter {
                 return b.select(isZero, zero, result)
             case .pow:
                 let float = c.f32.vector(lanes)
-                return b.floatToSigned(MathFunctions.pow(b.signedToFloat(x, float), b.signedToFloat(y, float), b), x.type)
-            case .maximum: return b.select(b.icmp(LLVMIntSGT, x, y), x, y)
-            case .minimum: return b.select(b.icmp(LLVMIntSLT, x, y), x, y)
+                return b.floatToSigned(VectorMath.pow(b.signedToFloat(x, float), b.signedToFloat(y, float), b), x.type)
+            case .maximum: return b.select(b.icmp(greater, x, y), x, y)
+            case .minimum: return b.select(b.icmp(less, x, y), x, y)
             case .eq: return b.icmp(LLVMIntEQ, x, y)
             case .ne: return b.icmp(LLVMIntNE, x, y)
-            case .lt: return b.icmp(LLVMIntSLT, x, y)
-            case .le: return b.icmp(LLVMIntSLE, x, y)
-            case .gt: return b.icmp(LLVMIntSGT, x, y)
-            case .ge: return b.icmp(LLVMIntSGE, x, y)
+            case .lt: return b.icmp(less, x, y)
+            case .le: return b.icmp(lessOrEqual, x, y)
+            case .gt: return b.icmp(greater, x, y)
+            case .ge: return b.icmp(greaterOrEqual, x, y)
             case .and: return b.and(x, y)
             case .or: return b.or(x, y)
             case .xor: return b.xor(x, y)
@@ -141,7 +146,11 @@ struct ExpressionEmitter {
         case 1: return x
         case 2: return b.fmul(x, x)
         case 3: return b.fmul(b.fmul(x, x), x)
-        case 0.5: return b.intrinsic("sqrt", [x])
+        // pow(-inf, 0.5) is +inf where sqrt(-inf) is NaN (C's pow, and the interpreter); every
+        // other input, -0 included up to its sign, agrees.
+        case 0.5:
+            let minusInfinity = b.fcmp(LLVMRealOEQ, x, c.constant(-Double.infinity, x.type))
+            return b.select(minusInfinity, c.constant(Double.infinity, x.type), b.intrinsic("sqrt", [x]))
         case -1: return b.fdiv(c.constant(1.0, x.type), x)
         default: return nil
         }

@@ -17,22 +17,25 @@ struct ReduceEmitter {
         let b = e.builder
         let input = e.pointer(to: kernel.input.buffer), output = e.pointer(to: kernel.output)
         let (reduced, inner) = (kernel.reduced, kernel.inner)
+        // Integer and i1 tensors reduce too (sum, amax, amin): read, combine and store them in
+        // their own type, not as f32 (which reinterpreted their bits and overran i1 buffers).
+        let type = e.plan[kernel.output].elementType
         try b.forLoop(begin, end) { o, _ in
             let rowBase = b.mul(o, e.i64(reduced * inner))
             try forEachInnerBlock(e, inner: inner) { i, width in
                 let base = b.add(rowBase, i)
                 let total: IRValue
                 if inner == 1 {
-                    total = try reduceContiguous(e, input, base, count: reduced, function: kernel.function)
+                    total = try reduceContiguous(e, input, base, count: reduced, function: kernel.function, type: type)
                 } else {
-                    let identity = e.context.constant(kernel.function.identity, e.context.f32.vector(width))
+                    let identity = try reductionIdentity(e, kernel.function, type, lanes: width)
                     total = try b.forLoop(e.i64(0), e.i64(reduced), carrying: [identity]) { r, acc in
-                        let x = try e.load(.f32, input, b.add(base, b.mul(r, e.i64(inner))), count: width)
-                        return [combine(e, kernel.function, acc[0], x)]
+                        let x = try e.load(type, input, b.add(base, b.mul(r, e.i64(inner))), count: width)
+                        return [combine(e, kernel.function, acc[0], x, type: type)]
                     }[0]
                 }
                 let result = kernel.function == .mean ? b.fmul(total, e.context.constant(1.0 / Double(reduced), total.type)) : total
-                try e.store(result, .f32, output, b.add(b.mul(o, e.i64(inner)), i))
+                try e.store(result, type, output, b.add(b.mul(o, e.i64(inner)), i))
                 return
             }
             return []
@@ -58,36 +61,58 @@ func forEachInnerBlock(_ e: EmitContext, inner: Int, _ body: (IRValue, Int) thro
     }
 }
 
-/// Reduces `count` contiguous floats at `pointer[base...]` to a scalar.
+/// Reduces `count` contiguous elements of `type` at `pointer[base...]` to a scalar.
 func reduceContiguous(_ e: EmitContext, _ pointer: IRValue, _ base: IRValue, count: Int, function: ReduceFunction,
-                      map: ((IRValue) -> IRValue)? = nil) throws -> IRValue {
+                      type: ElementType = .f32, map: ((IRValue) -> IRValue)? = nil) throws -> IRValue {
     let b = e.builder
-    let vectorType = e.context.f32.vector(e.lanes)
     let vectorEnd = count / e.lanes * e.lanes
-    var total = e.context.constant(function.identity, e.context.f32)
+    var total = try reductionIdentity(e, function, type, lanes: 1)
     if vectorEnd > 0 {
-        let identity = e.context.constant(function.identity, vectorType)
+        let identity = try reductionIdentity(e, function, type, lanes: e.lanes)
         let acc = try b.forLoop(e.i64(0), e.i64(vectorEnd), step: e.lanes, carrying: [identity]) { r, acc in
-            let x = try e.load(.f32, pointer, b.add(base, r), count: e.lanes)
-            return [combine(e, function, acc[0], map?(x) ?? x)]
+            let x = try e.load(type, pointer, b.add(base, r), count: e.lanes)
+            return [combine(e, function, acc[0], map?(x) ?? x, type: type)]
         }[0]
-        total = e.reduceLanes(acc) { combine(e, function, $0, $1) }
+        total = e.reduceLanes(acc) { combine(e, function, $0, $1, type: type) }
     }
     if vectorEnd < count {
         total = try b.forLoop(e.i64(vectorEnd), e.i64(count), carrying: [total]) { r, acc in
-            let x = try e.load(.f32, pointer, b.add(base, r), count: 1)
-            return [combine(e, function, acc[0], map?(x) ?? x)]
+            let x = try e.load(type, pointer, b.add(base, r), count: 1)
+            return [combine(e, function, acc[0], map?(x) ?? x, type: type)]
         }[0]
     }
     return total
 }
 
-/// The reduction's binary step; max and min propagate NaN.
-func combine(_ e: EmitContext, _ function: ReduceFunction, _ a: IRValue, _ b: IRValue) -> IRValue {
+/// The reduction's binary step on values of `type`; float max and min propagate NaN. On i1,
+/// sum and amax are `or` and amin is `and`, as the interpreter's sums rounded to `!= 0` give.
+func combine(_ e: EmitContext, _ function: ReduceFunction, _ a: IRValue, _ b: IRValue, type: ElementType = .f32) -> IRValue {
+    let builder = e.builder
+    if type == .i1 { return function == .amin ? builder.and(a, b) : builder.or(a, b) }
+    if type.isInteger {
+        switch function {
+        case .sum, .mean: return builder.add(a, b)
+        case .amax: return builder.select(builder.icmp(LLVMIntSGT, a, b), a, b)
+        case .amin: return builder.select(builder.icmp(LLVMIntSLT, a, b), a, b)
+        }
+    }
     switch function {
-    case .sum, .mean: return e.builder.fadd(a, b)
-    case .amax: return e.builder.intrinsic("maximum", [a, b])
-    case .amin: return e.builder.intrinsic("minimum", [a, b])
+    case .sum, .mean: return builder.fadd(a, b)
+    case .amax: return builder.intrinsic("maximum", [a, b])
+    case .amin: return builder.intrinsic("minimum", [a, b])
+    }
+}
+
+/// The value a reduction of `type` starts from, `lanes` wide (a scalar for 1).
+func reductionIdentity(_ e: EmitContext, _ function: ReduceFunction, _ type: ElementType, lanes: Int) throws -> IRValue {
+    let register = try e.registerType(type).vector(lanes)
+    if type.isFloat { return e.context.constant(function.identity, register) }
+    if type == .i1 { return e.context.constant(function == .amin ? 1 : 0, register) }
+    let bits = register.integerWidth
+    switch function {
+    case .sum, .mean: return e.context.constant(0, register)
+    case .amax: return e.context.constant(bits == 64 ? Int.min : -(1 << (bits - 1)), register)
+    case .amin: return e.context.constant(bits == 64 ? Int.max : (1 << (bits - 1)) - 1, register)
     }
 }
 
@@ -117,7 +142,7 @@ struct SoftmaxEmitter {
             if inner == 1 {
                 let top = try reduceContiguous(e, input, rowBase, count: axis, function: .amax)
                 let sum = try mapContiguous(e, from: input, to: output, rowBase, count: axis, summing: true) { x in
-                    MathFunctions.exp(b.fsub(x, b.splat(top, lanes: x.type.lanes)), b)
+                    VectorMath.exp(b.fsub(x, b.splat(top, lanes: x.type.lanes)), b)
                 }
                 let scale = b.fdiv(e.context.constant(1.0, e.context.f32), sum)
                 _ = try mapContiguous(e, from: output, to: output, rowBase, count: axis, summing: false) { x in
@@ -132,7 +157,7 @@ struct SoftmaxEmitter {
                         [b.intrinsic("maximum", [acc[0], try e.load(.f32, input, at(r), count: width)])]
                     }[0]
                     let sum = try b.forLoop(e.i64(0), e.i64(axis), carrying: [e.context.constant(0.0, type)]) { r, acc in
-                        let x = MathFunctions.exp(b.fsub(try e.load(.f32, input, at(r), count: width), top), b)
+                        let x = VectorMath.exp(b.fsub(try e.load(.f32, input, at(r), count: width), top), b)
                         try e.store(x, .f32, output, at(r))
                         return [b.fadd(acc[0], x)]
                     }[0]

@@ -10,10 +10,10 @@ public struct PlanError: Error, CustomStringConvertible, Sendable {
 ///
 /// - View ops (reshape, squeeze, unsqueeze, identity) become no kernel: their result shares the
 ///   operand's buffer.
-/// - Elementwise ops (batch norm included) become expressions. A chain of them fuses into one
-///   kernel when each intermediate has one elementwise user of the same shape; constants, iotas
-///   and expressions built only from them (masks) fuse into every elementwise user, whatever its
-///   shape. Anything else gets a buffer.
+/// - Elementwise ops (batch norm and the `elementwise` ops fusion makes included) become one
+///   kernel each. Constants, iotas and expressions built only from them (masks) are folded into
+///   every elementwise user that reads them instead of getting a buffer; longer chains are fused
+///   by the FuseElementwise pass, so `--no-fuse` shows the unfused cost.
 /// - Transposes, slices, concats, splits and broadcasts become elementwise kernels over strided
 ///   accesses.
 /// - Matmul, linear and conv2d become pack kernels and a matmul kernel on packed panels.
@@ -69,8 +69,6 @@ struct KernelPlanner {
             if node.operands.allSatisfy(loadFree.contains) {
                 fused.insert(id)
                 loadFree.insert(id)
-            } else if readers.count == 1, graph.type(of: id).shape == graph.type(of: graph[readers[0]].results[0]).shape {
-                fused.insert(id)
             }
         }
     }
@@ -78,7 +76,7 @@ struct KernelPlanner {
     /// Ops lowered to an elementwise expression over their result's shape.
     static func isElementwise(_ op: Op) -> Bool {
         switch op {
-        case .constant(.splat), .iota, .batchNorm: return true
+        case .constant(.splat), .iota, .batchNorm, .elementwise: return true
         default: return foldsOperands(op)
         }
     }
@@ -87,7 +85,7 @@ struct KernelPlanner {
     static func foldsOperands(_ op: Op) -> Bool {
         switch op {
         case .unary(let f): return f != .identity
-        case .binary, .select, .cast, .broadcast: return true
+        case .binary, .select, .cast, .broadcast, .elementwise: return true
         default: return false
         }
     }
@@ -136,9 +134,10 @@ struct KernelPlanner {
         return buffer
     }
 
-    /// A scratch arena buffer (packed panels).
-    mutating func scratch(_ name: String, floats: Int) -> BufferID {
-        plan.addBuffer(PlanBuffer(name: name, elementType: .f32, elementCount: floats, storage: .arena(offset: 0)))
+    /// A scratch arena buffer of `floats` elements: packed panels, or a transposed copy (of
+    /// `elementType`, so that i64 and i1 copies get their own element size).
+    mutating func scratch(_ name: String, floats: Int, elementType: ElementType = .f32) -> BufferID {
+        plan.addBuffer(PlanBuffer(name: name, elementType: elementType, elementCount: floats, storage: .arena(offset: 0)))
     }
 
     private mutating func copyAliasedOutputs() {
@@ -212,6 +211,7 @@ struct KernelPlanner {
         case .cast(let to): return .cast(operand(0), to: to)
         case .broadcast: return operand(0)
         case .batchNorm(let epsilon): return batchNormExpression(node, epsilon: epsilon)
+        case .elementwise(let expression): return scalarExpression(expression) { operand($0) }
         default: preconditionFailure("\(node.op.mnemonic) is not elementwise")
         }
     }
@@ -234,7 +234,7 @@ struct KernelPlanner {
             return
         case .constant(.elements):
             return
-        case .constant(.splat), .iota, .unary, .binary, .select, .cast, .broadcast, .batchNorm:
+        case .constant(.splat), .iota, .unary, .binary, .select, .cast, .broadcast, .batchNorm, .elementwise:
             if !fused.contains(result) { emitElementwise(result, elementwiseExpression(node)) }
         case .transpose(let permutation):
             let strides = rowMajorStrides(graph.type(of: node.operands[0]).staticShape!)
@@ -328,7 +328,8 @@ struct KernelPlanner {
             let kept = shape.indices.filter { !run.contains($0) }
             let permutation = kept + run
             let strides = rowMajorStrides(shape)
-            let transposed = scratch("\(graph[result].name ?? "reduce").transposed", floats: shape.reduce(1, *))
+            let transposed = scratch("\(graph[result].name ?? "reduce").transposed", floats: shape.reduce(1, *),
+                                     elementType: graph.type(of: source).elementType)
             let permutedShape = permutation.map { shape[$0] }
             plan.kernels.append(.elementwise(ElementwiseKernel(
                 shape: permutedShape, output: Access(buffer: transposed, offset: 0, strides: rowMajorStrides(permutedShape)),
@@ -355,6 +356,20 @@ struct KernelPlanner {
         let deviation = ScalarExpression.unary(.sqrt, .binary(.add, channel(node.operands[4]), .constant(epsilon, type.elementType)))
         let normalized = ScalarExpression.binary(.div, centered, deviation)
         return .binary(.add, .binary(.mul, normalized, channel(node.operands[1])), channel(node.operands[2]))
+    }
+}
+
+/// A fused op's expression in kernel terms, operands read through `operand`.
+func scalarExpression(_ e: ElementwiseExpression, _ operand: (Int) -> ScalarExpression) -> ScalarExpression {
+    switch e {
+    case .operand(let i): return operand(i)
+    case .constant(let x, let t): return .constant(x, t)
+    case .iota(let d, let t): return .index(dim: d, t)
+    case .unary(let f, let x): return .unary(f, scalarExpression(x, operand))
+    case .binary(let f, let a, let b): return .binary(f, scalarExpression(a, operand), scalarExpression(b, operand))
+    case .select(let c, let a, let b):
+        return .select(scalarExpression(c, operand), scalarExpression(a, operand), scalarExpression(b, operand))
+    case .cast(let x, let t): return .cast(scalarExpression(x, operand), to: t)
     }
 }
 

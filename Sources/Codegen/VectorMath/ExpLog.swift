@@ -9,7 +9,8 @@ extension VectorMath {
     /// factors `2^(n>>1)` and `2^(n-(n>>1))` built in the exponent field, so that `n = 128` (x up to
     /// 88.72) and the denormal results (n down to -150) need no special case and are rounded once.
     ///
-    /// Measured maximum error: 1 ulp over all finite inputs, denormal results included (docs/VECTOR_MATH.md).
+    /// Maximum error: 0.99 ulp measured, 1.5 ulp asserted by the tests, over all finite inputs,
+    /// denormal results included (correctly rounded from the polynomial, no flush to zero).
     /// Special values: x > 88.7228 → +inf (via the clamp at 88.8), x < -103.97 → +0 (clamp at -104),
     /// NaN → NaN, +inf → +inf, -inf → +0.
     public static func exp(_ x: IRValue, _ b: IRBuilder) -> IRValue { MathEmitter(b, x.type).exp(x) }
@@ -21,7 +22,7 @@ extension VectorMath {
     /// `log(x) = e·ln2 + f - f²/2 + f³·P(f)` with `f = m - 1` (exact) and a degree-8 `P`, `ln2`
     /// applied as two constants.
     ///
-    /// Measured maximum error: 1 ulp over all positive finite inputs, denormals included.
+    /// Maximum error: 0.82 ulp measured, 1.5 ulp asserted, over all positive inputs, denormals included.
     /// Special values: x < 0 → NaN, ±0 → -inf, +inf → +inf, NaN → NaN (a quiet NaN, not
     /// necessarily the input's payload).
     public static func log(_ x: IRValue, _ b: IRBuilder) -> IRValue { MathEmitter(b, x.type).log(x) }

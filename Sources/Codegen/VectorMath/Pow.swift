@@ -10,7 +10,8 @@ extension VectorMath {
     /// almost always the correctly rounded float. This is the approach glibc's `powf` takes.
     /// Cost: on AVX2 each double operation is two instructions; pow is rare in attention models.
     ///
-    /// Measured maximum error: 1 ulp (denormal results included).
+    /// Maximum error: 0.50 ulp measured (correctly rounded on every tested pair), 1 ulp asserted,
+    /// denormal results included.
     /// Special values follow C99 Annex F: `pow(x, ±0) = 1` and `pow(1, y) = 1` even for NaN,
     /// `pow(-1, ±inf) = 1`; x < 0 finite with non-integral finite y → NaN; a negative base (−0
     /// and −inf included) with an odd integral y gives the negated result, e.g. `pow(-0, -3) = -inf`;

@@ -58,6 +58,16 @@ struct MathEmitter {
         return p
     }
 
+    /// Horner's rule with one of two coefficient lists per lane (`first` where `condition`
+    /// holds): a piecewise polynomial for the price of one blend per step.
+    func horner(_ x: IRValue, choosing condition: IRValue, _ first: [Double], _ second: [Double]) -> IRValue {
+        precondition(first.count == second.count, "piecewise coefficients need one length")
+        func coefficient(_ k: Int) -> IRValue { b.select(condition, constant(first[k]), constant(second[k])) }
+        var p = coefficient(0)
+        for k in 1..<first.count { p = fma(p, x, coefficient(k)) }
+        return p
+    }
+
     func abs(_ x: IRValue) -> IRValue { b.intrinsic("fabs", [x]) }
     func copySign(_ magnitude: IRValue, _ sign: IRValue) -> IRValue { b.intrinsic("copysign", [magnitude, sign]) }
     func roundToInteger(_ x: IRValue) -> IRValue { b.intrinsic("rint", [x]) }

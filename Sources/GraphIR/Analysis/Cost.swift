@@ -20,6 +20,15 @@ extension Graph {
                 break
             case .unary, .binary, .select:
                 flops += out
+            case .attention(let a):
+                // As ../shared/bench counts it: both products, then 1 + 5 per score (scale, softmax), +1 with a mask.
+                let q = type(of: node.operands[0]).staticShape ?? [], v = type(of: node.operands[2]).staticShape ?? []
+                let d = Double(q.last ?? 0), dv = Double(v.last ?? 0)
+                let scores = out / Double(max(v.last ?? 1, 1)) * Double(type(of: node.operands[1]).staticShape?.dropLast().last ?? 0)
+                let product = a.score == .dot ? 2 * d : 4 * d
+                flops += scores * (product + 2 * dv + 6 + (node.operands.count > a.fixedOperandCount ? 1 : 0))
+            case .elementwise(let expression):
+                flops += out * Double(expression.operationCount)
             case .reduce:
                 flops += count(node.operands[0])
             case .softmax:

@@ -3,6 +3,11 @@
 /// `TypeRules.swift`, and its meaning in the reference interpreter.
 public enum Op: Hashable, Sendable {
     /// A tensor of the result type filled with one value, or given element by element.
+    /// A fused chain of elementwise ops: `expression` at every point of the result, with the
+    /// operands broadcast to it (the result shape is their broadcast, or the written type).
+    case elementwise(ElementwiseExpression)
+    /// Softmax attention as one op (see `AttentionAttributes`).
+    case attention(AttentionAttributes)
     case constant(ConstantValue)
     /// Each element holds its index along `axis` (shape from the result type): the base of masks.
     case iota(axis: Int)
@@ -19,6 +24,9 @@ public enum Op: Hashable, Sendable {
     /// `x · weightᵀ (+ bias)` over the last dim of x, as `torch.nn.Linear`.
     case linear
     case conv2d(Conv2DAttributes)
+    /// The adjoint of `conv2d` (PyTorch's `ConvTranspose2d`): operands x, weight
+    /// `[in, out/groups, kh, kw]` and an optional bias.
+    case convTranspose2d(ConvTranspose2DAttributes)
     case pool2d(PoolKind, Pool2DAttributes)
     /// Row-major reshape; a `-1` entry is inferred.
     case reshape(shape: [Dim])
@@ -26,6 +34,10 @@ public enum Op: Hashable, Sendable {
     case concat(axis: Int)
     /// ONNX-style slice with clamping and negative indices.
     case slice(axes: [Int], starts: [Int], ends: [Int], steps: [Int])
+    /// Picks entries along `axis` of the first operand by the integer indices of the second
+    /// (ONNX `Gather`, `torch.index_select` generalised): the result's shape is
+    /// `data[..<axis] + indices + data[(axis+1)...]`. Negative indices count from the end.
+    case gather(axis: Int)
     /// Splits along `axis` into pieces of the given sizes (one result each).
     case split(axis: Int, sizes: [Int])
     /// Numpy broadcasting to exactly `shape`.
@@ -61,6 +73,10 @@ public enum UnaryFunction: String, CaseIterable, Hashable, Sendable {
 
 public enum BinaryFunction: String, CaseIterable, Hashable, Sendable {
     case add, sub, mul, div, pow, maximum, minimum
+    /// Remainder with the sign of the divisor (Python's `%`, ONNX `Mod` with `fmod=0`).
+    case mod
+    /// Remainder with the sign of the dividend (C's `fmod`, ONNX `Mod` with `fmod=1`).
+    case fmod
     case eq, ne, lt, le, gt, ge
     case and, or, xor
 
@@ -109,6 +125,25 @@ public struct Conv2DAttributes: Hashable, Sendable {
     public init(stride: [Int] = [1, 1], padding: Padding2D = .zero, dilation: [Int] = [1, 1], groups: Int = 1) {
         self.stride = stride
         self.padding = padding
+        self.dilation = dilation
+        self.groups = groups
+    }
+}
+
+public struct ConvTranspose2DAttributes: Hashable, Sendable {
+    public var stride: [Int]
+    /// Removed from the full output on each side, as PyTorch's `padding`.
+    public var padding: Padding2D
+    /// Added to the bottom and right of the output, as PyTorch's `output_padding`.
+    public var outputPadding: [Int]
+    public var dilation: [Int]
+    public var groups: Int
+
+    public init(stride: [Int] = [1, 1], padding: Padding2D = .zero, outputPadding: [Int] = [0, 0],
+                dilation: [Int] = [1, 1], groups: Int = 1) {
+        self.stride = stride
+        self.padding = padding
+        self.outputPadding = outputPadding
         self.dilation = dilation
         self.groups = groups
     }

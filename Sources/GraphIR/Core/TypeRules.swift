@@ -16,6 +16,28 @@ public struct TypeRuleError: Error, Equatable, Sendable {
 public func inferResultTypes(_ op: Op, operands: [TensorType], declared: [TensorType]?) throws(TypeRuleError) -> [TensorType] {
     let rules = TypeRuleContext(operands: operands)
     switch op {
+    case .elementwise(let expression):
+        let elementType = try expression.elementType(operands: operands.map(\.elementType))
+        var shape: [Dim] = []
+        for (i, operand) in operands.enumerated() {
+            do { shape = try broadcastShapes(shape, operand.shape) } catch { throw TypeRuleError(error.message, operand: i) }
+        }
+        if let declared, declared.count == 1 {
+            guard let full = try? broadcastShapes(shape, declared[0].shape), full == declared[0].shape else {
+                throw TypeRuleError("the operands do not broadcast to \(declared[0])")
+            }
+            shape = declared[0].shape
+        } else if operands.isEmpty {
+            throw TypeRuleError("elementwise without operands needs its result type written")
+        }
+        if let dim = expression.iotaDims.first(where: { $0 >= shape.count }) {
+            throw TypeRuleError("iota(\(dim)) is out of range for a rank-\(shape.count) result")
+        }
+        return [TensorType(elementType, shape)]
+
+    case .attention(let a):
+        return try attentionResultTypes(a, operands)
+
     case .constant(let value):
         try rules.expectOperandCount(0)
         let type = try rules.declaredType(declared, for: "constant")
@@ -136,6 +158,40 @@ public func inferResultTypes(_ op: Op, operands: [TensorType], declared: [Tensor
                                     padBefore: attributes.padding.left, padAfter: attributes.padding.right, ceilMode: false)
         return [TensorType(x.elementType, [x.shape[0], w.shape[0], h, wOut])]
 
+    case .convTranspose2d(let attributes):
+        try rules.expectOperandCount(2...3)
+        try rules.expectFloat(0, "conv_transpose2d")
+        try rules.expectSameElementType(Array(operands.indices))
+        let (x, w) = (operands[0], operands[1])
+        guard x.rank == 4 else { throw TypeRuleError("conv_transpose2d needs an NCHW input, got \(x)", operand: 0) }
+        guard w.rank == 4 else { throw TypeRuleError("conv_transpose2d weight must be [in, out/groups, kh, kw], got \(w)", operand: 1) }
+        try checkWindowAttributes(stride: attributes.stride, dilation: attributes.dilation, padding: attributes.padding)
+        guard attributes.groups >= 1 else { throw TypeRuleError("groups must be >= 1, got \(attributes.groups)") }
+        guard attributes.outputPadding.count == 2, attributes.outputPadding.allSatisfy({ $0 >= 0 }) else {
+            throw TypeRuleError("output_padding must be two values >= 0, got \(attributes.outputPadding)")
+        }
+        guard let inChannels = w.shape[0].value, let outPerGroup = w.shape[1].value,
+              let kh = w.shape[2].value, let kw = w.shape[3].value else {
+            throw TypeRuleError("conv_transpose2d weight needs a static shape, got \(w)", operand: 1)
+        }
+        guard x.shape[1] == .known(inChannels) else {
+            throw TypeRuleError("conv_transpose2d weight \(w) expects \(inChannels) input channels, the input \(x) has \(x.shape[1])", operand: 1)
+        }
+        guard inChannels % attributes.groups == 0 else {
+            throw TypeRuleError("conv_transpose2d input channels \(inChannels) are not divisible by groups=\(attributes.groups)", operand: 1)
+        }
+        let outChannels = Dim.known(outPerGroup * attributes.groups)
+        if operands.count == 3 { try rules.expectShape(2, [outChannels], "conv_transpose2d bias") }
+        var spatial: [Dim] = []
+        for (i, (size, kernel)) in zip([x.shape[2], x.shape[3]], [kh, kw]).enumerated() {
+            guard let n = size.value else { throw TypeRuleError("conv_transpose2d over the symbolic dim \(size) is not supported; bind it first", operand: 0) }
+            let padding = i == 0 ? attributes.padding.top + attributes.padding.bottom : attributes.padding.left + attributes.padding.right
+            let out = (n - 1) * attributes.stride[i] - padding + attributes.dilation[i] * (kernel - 1) + attributes.outputPadding[i] + 1
+            guard out >= 0 else { throw TypeRuleError("conv_transpose2d padding \(padding) is larger than the output it trims") }
+            spatial.append(.known(out))
+        }
+        return [TensorType(x.elementType, [x.shape[0], outChannels] + spatial)]
+
     case .pool2d(let kind, let attributes):
         try rules.expectOperandCount(1)
         try rules.expectFloat(0, "\(kind.rawValue) pooling")
@@ -204,6 +260,15 @@ public func inferResultTypes(_ op: Op, operands: [TensorType], declared: [Tensor
             shape[axis] = .known(SliceRange(start: starts[i], end: ends[i], step: steps[i], size: n).count)
         }
         return [TensorType(x.elementType, shape)]
+
+    case .gather(let axis):
+        try rules.expectOperandCount(2)
+        let (data, indices) = (operands[0], operands[1])
+        guard indices.elementType.isInteger else {
+            throw TypeRuleError("gather indices must be integers, got \(indices)", operand: 1)
+        }
+        let a = try normalizeAxis(axis, rank: data.rank)
+        return [TensorType(data.elementType, Array(data.shape[..<a]) + indices.shape + Array(data.shape[(a + 1)...]))]
 
     case .split(let axis, let sizes):
         try rules.expectOperandCount(1)
@@ -454,4 +519,38 @@ private func windowOutput(_ size: Dim, kernel: Int, stride: Int, dilation: Int, 
     // As PyTorch and ONNX: with ceil mode the last window must start inside the input or left padding.
     if ceilMode && (out - 1) * stride >= n + padBefore { out -= 1 }
     return .known(out)
+}
+
+/// The typing rule of `attention` (see `AttentionAttributes`).
+private func attentionResultTypes(_ a: AttentionAttributes, _ operands: [TensorType]) throws(TypeRuleError) -> [TensorType] {
+    let fixed = a.fixedOperandCount
+    guard operands.count == fixed || operands.count == fixed + 1 else {
+        throw TypeRuleError("attention with the \(a.score.rawValue) score takes \(fixed) operands and an optional mask, got \(operands.count)")
+    }
+    let (q, k, v) = (operands[0], operands[1], operands[2])
+    for (i, t) in [q, k, v].enumerated() {
+        guard t.elementType == .f32 else { throw TypeRuleError("attention needs f32 operands, got \(t)", operand: i) }
+        guard t.rank >= 2 else { throw TypeRuleError("attention operands need rank >= 2 ([batch…, positions, features]), got \(t)", operand: i) }
+    }
+    let (sq, d) = (q.shape[q.rank - 2], q.shape[q.rank - 1])
+    let (sk, dk) = (k.shape[k.rank - 2], k.shape[k.rank - 1])
+    guard d == dk else { throw TypeRuleError("query features \(d) and key features \(dk) differ", operand: 1) }
+    guard v.shape[v.rank - 2] == sk else { throw TypeRuleError("values have \(v.shape[v.rank - 2]) positions, keys \(sk)", operand: 2) }
+    let dv = v.shape[v.rank - 1]
+    var batch: [Dim] = []
+    for (i, t) in [q, k, v].enumerated() {
+        do { batch = try broadcastShapes(batch, Array(t.shape.dropLast(2))) } catch { throw TypeRuleError("attention batch dims: \(error.message)", operand: i) }
+    }
+    if a.score == .additive {
+        guard operands[3].shape == [d] else { throw TypeRuleError("the additive score weight must be [\(d)], got \(operands[3])", operand: 3) }
+    }
+    if operands.count == fixed + 1 {
+        let mask = operands[fixed]
+        guard mask.elementType == .f32 else { throw TypeRuleError("the attention mask must be f32 (added to the scores), got \(mask)", operand: fixed) }
+        guard let full = try? broadcastShapes(mask.shape, batch + [sq, sk]), full == batch + [sq, sk] else {
+            throw TypeRuleError("mask \(mask) does not broadcast to the scores [\((batch + [sq, sk]).map(\.description).joined(separator: ","))]", operand: fixed)
+        }
+    }
+    let output = TensorType(.f32, batch + [sq, dv])
+    return a.weights ? [output, TensorType(.f32, batch + [sq, sk])] : [output]
 }

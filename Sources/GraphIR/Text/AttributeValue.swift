@@ -6,6 +6,8 @@ public indirect enum AttributeValue: Hashable, Sendable, CustomStringConvertible
     case bool(Bool)
     /// A bare word: an enum case (`tanh`, `f32`) or a symbolic dim inside a list.
     case word(String)
+    /// Quoted text, for attributes with a syntax of their own (an elementwise expression).
+    case string(String)
     case list([AttributeValue])
 
     public var description: String {
@@ -14,6 +16,7 @@ public indirect enum AttributeValue: Hashable, Sendable, CustomStringConvertible
         case .float(let x): return formatFloat(x)
         case .bool(let b): return b ? "true" : "false"
         case .word(let w): return w
+        case .string(let text): return "\"" + text + "\""
         case .list(let items): return "[" + items.map(\.description).joined(separator: ",") + "]"
         }
     }
@@ -25,6 +28,7 @@ public indirect enum AttributeValue: Hashable, Sendable, CustomStringConvertible
         case .float: return "a number"
         case .bool: return "true or false"
         case .word(let w): return "'\(w)'"
+        case .string: return "a quoted string"
         case .list: return "a list"
         }
     }

@@ -7,6 +7,8 @@ extension Op {
     /// The op's name in the text form.
     public var mnemonic: String {
         switch self {
+        case .elementwise: return "elementwise"
+        case .attention: return "attention"
         case .constant: return "constant"
         case .iota: return "iota"
         case .unary(let f): return f == .geluTanh ? "gelu" : f.rawValue
@@ -17,12 +19,14 @@ extension Op {
         case .matmul: return "matmul"
         case .linear: return "linear"
         case .conv2d: return "conv2d"
+        case .convTranspose2d: return "conv_transpose2d"
         case .pool2d(.max, _): return "max_pool2d"
         case .pool2d(.average, _): return "avg_pool2d"
         case .reshape: return "reshape"
         case .transpose: return "transpose"
         case .concat: return "concat"
         case .slice: return "slice"
+        case .gather: return "gather"
         case .split: return "split"
         case .broadcast: return "broadcast"
         case .squeeze: return "squeeze"
@@ -35,8 +39,9 @@ extension Op {
 
     /// Every mnemonic the parser knows.
     public static var mnemonics: [String] {
-        ["constant", "iota", "select", "cast", "matmul", "linear", "conv2d", "max_pool2d", "avg_pool2d", "reshape",
-         "transpose", "concat", "slice", "split", "broadcast", "squeeze", "unsqueeze", "softmax", "layer_norm", "batch_norm"]
+        ["elementwise", "attention", "constant", "iota", "select", "cast", "matmul", "linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d",
+         "reshape", "transpose", "concat", "slice", "gather", "split", "broadcast", "squeeze", "unsqueeze", "softmax",
+         "layer_norm", "batch_norm"]
             + UnaryFunction.allCases.filter { $0 != .geluTanh }.map(\.rawValue)
             + BinaryFunction.allCases.map(\.rawValue) + ReduceFunction.allCases.map(\.rawValue)
     }
@@ -45,6 +50,12 @@ extension Op {
     public var attributes: [(String, AttributeValue)] {
         var out = AttributeWriter()
         switch self {
+        case .elementwise(let expression): out.add("expr", .string(expression.description))
+        case .attention(let a):
+            out.add("score", .word(a.score.rawValue), unless: .word("dot"))
+            out.add("scale", .float(a.scale), unless: .float(1))
+            out.add("causal", .bool(a.causal), unless: false)
+            out.add("weights", .bool(a.weights), unless: false)
         case .constant(.splat(let x)): out.add("value", .float(x))
         case .constant(.elements(let xs)): out.add("values", .list(xs.map { .float($0) }))
         case .iota(let axis): out.add("axis", .integer(axis))
@@ -62,6 +73,12 @@ extension Op {
             out.add("padding", a.padding.attribute, unless: Padding2D.zero.attribute)
             out.add("dilation", .ints(a.dilation), unless: [1, 1])
             out.add("groups", .integer(a.groups), unless: 1)
+        case .convTranspose2d(let a):
+            out.add("stride", .ints(a.stride), unless: [1, 1])
+            out.add("padding", a.padding.attribute, unless: Padding2D.zero.attribute)
+            out.add("output_padding", .ints(a.outputPadding), unless: [0, 0])
+            out.add("dilation", .ints(a.dilation), unless: [1, 1])
+            out.add("groups", .integer(a.groups), unless: 1)
         case .pool2d(let kind, let a):
             out.add("kernel", .ints(a.kernel))
             out.add("stride", .ints(a.stride), unless: .ints(a.kernel))
@@ -77,6 +94,7 @@ extension Op {
             out.add("starts", .ints(starts))
             out.add("ends", .ints(ends))
             out.add("steps", .ints(steps), unless: .ints(Array(repeating: 1, count: axes.count)))
+        case .gather(let axis): out.add("axis", .integer(axis))
         case .split(let axis, let sizes):
             out.add("axis", .integer(axis))
             out.add("sizes", .ints(sizes))
@@ -91,10 +109,18 @@ extension Op {
         return out.items
     }
 
-    /// Builds an op from its mnemonic and written attributes.
-    public init(mnemonic: String, attributes: [(String, AttributeValue)]) throws(AttributeError) {
+    /// Builds an op from its mnemonic and written attributes. The operands' element types type the
+    /// literals inside an `elementwise` expression.
+    public init(mnemonic: String, attributes: [(String, AttributeValue)], operandTypes: [ElementType] = []) throws(AttributeError) {
         var a = AttributeReader(attributes)
         switch mnemonic {
+        case "elementwise":
+            let text = try a.string("expr")
+            do {
+                self = .elementwise(try parseElementwiseExpression(text, operandTypes: operandTypes))
+            } catch {
+                throw AttributeError(.invalid(name: "expr", message: error.message))
+            }
         case "constant":
             if a.has("values") {
                 self = .constant(.elements(try a.floats("values")))
@@ -102,6 +128,10 @@ extension Op {
                 self = .constant(.splat(try a.float("value")))
             }
         case "iota": self = .iota(axis: try a.integer("axis"))
+        case "attention":
+            let score = try a.word("score", default: "dot", allowed: AttentionScore.allCases.map(\.rawValue))
+            self = .attention(AttentionAttributes(score: AttentionScore(rawValue: score)!, scale: try a.float("scale", default: 1),
+                                                  causal: try a.bool("causal", default: false), weights: try a.bool("weights", default: false)))
         case "gelu":
             let approximate = try a.word("approximate", default: "none", allowed: ["none", "tanh"])
             self = .unary(approximate == "tanh" ? .geluTanh : .gelu)
@@ -116,6 +146,11 @@ extension Op {
             self = .conv2d(Conv2DAttributes(stride: try a.pair("stride", default: [1, 1]), padding: try a.padding(),
                                             dilation: try a.pair("dilation", default: [1, 1]),
                                             groups: try a.integer("groups", default: 1)))
+        case "conv_transpose2d":
+            self = .convTranspose2d(ConvTranspose2DAttributes(
+                stride: try a.pair("stride", default: [1, 1]), padding: try a.padding(),
+                outputPadding: try a.pair("output_padding", default: [0, 0]), dilation: try a.pair("dilation", default: [1, 1]),
+                groups: try a.integer("groups", default: 1)))
         case "max_pool2d", "avg_pool2d":
             let kernel = try a.pair("kernel")
             let attributes = Pool2DAttributes(
@@ -130,6 +165,7 @@ extension Op {
             let axes = try a.integers("axes")
             self = .slice(axes: axes, starts: try a.integers("starts"), ends: try a.integers("ends"),
                           steps: try a.integers("steps", default: Array(repeating: 1, count: axes.count)))
+        case "gather": self = .gather(axis: try a.integer("axis"))
         case "split": self = .split(axis: try a.integer("axis"), sizes: try a.integers("sizes"))
         case "broadcast": self = .broadcast(shape: try a.dims("shape"))
         case "squeeze": self = .squeeze(axes: try a.integers("axes"))
@@ -161,13 +197,14 @@ public struct AttributeError: Error, Equatable, Sendable {
         case missing(String)
         case wrongKind(name: String, expected: String, got: String)
         case notAllowed(name: String, value: String, allowed: [String])
+        case invalid(name: String, message: String)
     }
 
     public let kind: Kind
     public var attribute: String? {
         switch kind {
         case .unknownOp, .missing: return nil
-        case .unknownAttribute(_, let name, _), .wrongKind(let name, _, _), .notAllowed(let name, _, _): return name
+        case .unknownAttribute(_, let name, _), .wrongKind(let name, _, _), .notAllowed(let name, _, _), .invalid(let name, _): return name
         }
     }
 
@@ -183,6 +220,8 @@ public struct AttributeError: Error, Equatable, Sendable {
         case .wrongKind(let name, let expected, let got): return "attribute '\(name)' must be \(expected), got \(got)"
         case .notAllowed(let name, let value, let allowed):
             return "attribute '\(name)' cannot be '\(value)'; expected one of \(allowed.joined(separator: ", "))"
+        case .invalid(let name, let message):
+            return "attribute '\(name)': \(message)"
         }
     }
 }
@@ -260,6 +299,12 @@ private struct AttributeReader {
         guard case .word(let w) = value else { throw AttributeError(.wrongKind(name: name, expected: "one of \(allowed.joined(separator: ", "))", got: value.kindName)) }
         guard allowed.contains(w) else { throw AttributeError(.notAllowed(name: name, value: w, allowed: allowed)) }
         return w
+    }
+
+    mutating func string(_ name: String) throws(AttributeError) -> String {
+        guard let value = take(name) else { throw AttributeError(.missing(name)) }
+        guard case .string(let text) = value else { throw AttributeError(.wrongKind(name: name, expected: "a quoted string", got: value.kindName)) }
+        return text
     }
 
     mutating func integers(_ name: String, default defaultValue: [Int]? = nil) throws(AttributeError) -> [Int] {

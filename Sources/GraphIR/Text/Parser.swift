@@ -171,14 +171,6 @@ private struct Parser {
         }
         try expectPunctuation(")", "to close the operand list")
 
-        let op: Op
-        do {
-            op = try Op(mnemonic: mnemonic, attributes: attributes)
-        } catch {
-            let token = error.attribute.flatMap { attributeTokens[$0] } ?? opToken
-            throw self.error(at: token, error.message)
-        }
-
         var declared: [TensorType]?
         var declaredToken: Token?
         if consumePunctuation(":") {
@@ -187,7 +179,14 @@ private struct Parser {
         }
         let trailing = try parseLineEnd()
 
-        let operandIDs = try resolveOperands(operands, op: op)
+        let operandIDs = try resolveOperands(operands, isSelect: mnemonic == "select")
+        let op: Op
+        do {
+            op = try Op(mnemonic: mnemonic, attributes: attributes, operandTypes: operandIDs.map { graph.type(of: $0).elementType })
+        } catch {
+            let token = error.attribute.flatMap { attributeTokens[$0] } ?? opToken
+            throw self.error(at: token, error.message)
+        }
         let operandTypes = operandIDs.map { graph.type(of: $0) }
         let types: [TensorType]
         do {
@@ -243,7 +242,7 @@ private struct Parser {
 
     /// Looks names up and turns literal operands into scalar constants typed like the op's other
     /// operands (the value operands of `select`).
-    private mutating func resolveOperands(_ operands: [(Token, OperandSyntax)], op: Op) throws(Diagnostic) -> [ValueID] {
+    private mutating func resolveOperands(_ operands: [(Token, OperandSyntax)], isSelect: Bool) throws(Diagnostic) -> [ValueID] {
         var ids: [ValueID?] = []
         for (token, syntax) in operands {
             switch syntax {
@@ -259,7 +258,7 @@ private struct Parser {
                 ids.append(nil)
             }
         }
-        let literalType = literalElementType(op, operandTypes: ids.map { $0.map { self.graph.type(of: $0) } })
+        let literalType = literalElementType(isSelect: isSelect, operandTypes: ids.map { $0.map { self.graph.type(of: $0) } })
         for (i, (token, syntax)) in operands.enumerated() {
             guard case .literal(let value) = syntax else { continue }
             guard let elementType = literalType else {
@@ -315,6 +314,7 @@ private struct Parser {
         case .word("inf"): return .float(.infinity)
         case .word("nan"): return .float(.nan)
         case .word(let w): return .word(w)
+        case .string(let text): return .string(text)
         case .punctuation("["):
             var items: [AttributeValue] = []
             if !atPunctuation("]") {

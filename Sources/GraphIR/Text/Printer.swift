@@ -9,7 +9,12 @@ public func printGraph(_ graph: Graph) -> String {
 /// The element type a literal operand of `op` takes: that of the first operand that is a value
 /// (of `select`'s value operands), or nil when there is none. `operandTypes` holds nil for literals.
 public func literalElementType(_ op: Op, operandTypes: [TensorType?]) -> ElementType? {
-    let typedFrom = op == .select ? Array(operandTypes.indices.dropFirst()) : Array(operandTypes.indices)
+    literalElementType(isSelect: op == .select, operandTypes: operandTypes)
+}
+
+/// `literalElementType(_:operandTypes:)` knowing only whether the op is `select`.
+public func literalElementType(isSelect: Bool, operandTypes: [TensorType?]) -> ElementType? {
+    let typedFrom = isSelect ? Array(operandTypes.indices.dropFirst()) : Array(operandTypes.indices)
     return typedFrom.lazy.compactMap { operandTypes[$0]?.elementType }.first
 }
 
@@ -72,7 +77,9 @@ private struct GraphPrinter {
 
     /// Whether the literal reads back with the same type at this use.
     private func literalFits(_ id: ValueID, in node: Node) -> Bool {
-        let types = node.operands.map { $0 == id ? nil : graph.type(of: $0) }
+        // Operands already printed as literals give no type either (`select(%c, 0.0, -inf)`
+        // could not be read back).
+        let types = node.operands.map { $0 == id || inlined.contains($0) ? nil : graph.type(of: $0) }
         return literalElementType(node.op, operandTypes: types) == graph.type(of: id).elementType
     }
 

@@ -1,0 +1,96 @@
+import Codegen
+import Foundation
+import GraphIR
+import RandomGraphs
+import Testing
+
+/// Seeded random graphs through the JIT (1 and 2 threads) and the interpreter.
+///
+/// Replaying: `ATTNC_SEEDS` picks the seeds instead of the default `0..<defaultSeedCount`, as a
+/// range (`ATTNC_SEEDS=100..200`, end exclusive; `100...200` inclusive), a list (`7,42,1003`) or
+/// one seed:
+///
+///     ATTNC_SEEDS=1234 swift test --scratch-path .build-diff --filter RandomGraphTests
+///
+/// A failure prints the seed, what disagreed, the graph's text and its kernel plan; the text
+/// can be saved as a regression case in `Regressions/` (see `RegressionTests`).
+@Suite struct RandomGraphTests {
+    /// About 50 graphs per 10 s in a debug build on two cores.
+    static let defaultSeedCount: UInt64 = 300
+    /// Seeds are run in this many parallel groups.
+    static let groups = 6
+
+    static let seeds: [UInt64] = {
+        guard let spec = ProcessInfo.processInfo.environment["ATTNC_SEEDS"]?.trimmingCharacters(in: .whitespaces), !spec.isEmpty else {
+            return Array(0..<defaultSeedCount)
+        }
+        if let range = spec.range(of: "...") ?? spec.range(of: "..") {
+            let inclusive = spec[range] == "..."
+            guard let low = UInt64(spec[..<range.lowerBound]), let high = UInt64(spec[range.upperBound...]) else {
+                preconditionFailure("ATTNC_SEEDS=\(spec): write a range as 100..200 or 100...200")
+            }
+            return inclusive ? Array(low...high) : Array(low..<high)
+        }
+        return spec.split(separator: ",").map {
+            guard let seed = UInt64($0.trimmingCharacters(in: .whitespaces)) else {
+                preconditionFailure("ATTNC_SEEDS=\(spec): not a seed, a list of seeds or a range")
+            }
+            return seed
+        }
+    }()
+
+    static var seedGroups: [[UInt64]] {
+        (0..<groups).map { g in seeds.enumerated().filter { $0.offset % groups == g }.map(\.element) }.filter { !$0.isEmpty }
+    }
+
+    @Test(arguments: seedGroups)
+    func randomGraphsMatchTheInterpreter(seeds: [UInt64]) {
+        for seed in seeds {
+            let graph = randomGraph(seed: seed)
+            // Every eighth seed puts NaN and ±inf in the inputs.
+            let inputs = randomInputs(for: graph, seed: seed, specialValues: seed % 8 == 7)
+            let result = runDifferential(graph, inputs: inputs, weights: randomWeights(for: graph, seed: seed))
+            for line in result.conditioned { print("seed \(seed): ill-conditioned \(line)") }
+            guard !result.problems.isEmpty else { continue }
+            let plan = (try? Compiler.plan(graph).description) ?? "(no plan)"
+            Issue.record(Comment(rawValue: """
+                seed \(seed)\(seed % 8 == 7 ? " (inputs with NaN and inf)" : ""): \(result.problems.joined(separator: "\n"))
+                \(printGraph(graph))
+                \(plan)
+                """))
+        }
+    }
+
+    /// The generator is a pure function of the seed, and its graphs survive the text form, so a
+    /// printed failure can be replayed from the text alone.
+    @Test func graphsAreReproducibleAndRoundTripThroughText() throws {
+        for seed in UInt64(0)..<200 {
+            let text = printGraph(randomGraph(seed: seed))
+            #expect(printGraph(randomGraph(seed: seed)) == text, "seed \(seed) is not deterministic")
+            let parsed = try parseGraph(text)
+            #expect(verify(parsed).isEmpty, "seed \(seed)")
+            #expect(printGraph(parsed) == text, "seed \(seed) does not round-trip:\n\(text)")
+        }
+    }
+
+    /// The generator reaches every op the code generator supports.
+    @Test func generatorCoversEveryCompiledOp() {
+        var seen: Set<String> = []
+        var functions: Set<String> = []
+        for seed in UInt64(0)..<300 {
+            for node in randomGraph(seed: seed).nodes {
+                seen.insert(node.op.mnemonic)
+                if case .unary(let f) = node.op { functions.insert(f.rawValue) }
+                if case .binary(let f) = node.op { functions.insert(f.rawValue) }
+            }
+        }
+        let ops = ["constant", "iota", "select", "cast", "sum", "mean", "amax", "amin", "matmul", "linear", "conv2d", "max_pool2d",
+                   "avg_pool2d", "reshape", "transpose", "concat", "slice", "split", "broadcast", "squeeze", "unsqueeze", "softmax",
+                   "layer_norm", "batch_norm"]
+        let excluded: Set<String> = ["erf", "gelu", "gelu_tanh"]
+        let expectedFunctions = Set(UnaryFunction.allCases.map(\.rawValue) + BinaryFunction.allCases.map(\.rawValue)).subtracting(excluded)
+        let mnemonics = seen.union(functions)
+        #expect(Set(ops).subtracting(mnemonics).isEmpty, "never generated: \(Set(ops).subtracting(mnemonics).sorted())")
+        #expect(expectedFunctions.subtracting(mnemonics).isEmpty, "never generated: \(expectedFunctions.subtracting(mnemonics).sorted())")
+    }
+}

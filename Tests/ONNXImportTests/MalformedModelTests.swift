@@ -1,0 +1,156 @@
+import Foundation
+import GraphIR
+@testable import ONNXImport
+import Testing
+
+/// Broken and unsupported models give a diagnostic that names the file and the problem, and
+/// never crash the importer.
+@Suite struct MalformedModelTests {
+    static let sdpa = TestPaths.conformance.appendingPathComponent("sdpa/model.onnx")
+
+    func importError(_ bytes: Data, path: String = "model.onnx") -> Diagnostic? {
+        do {
+            _ = try importONNX(bytes: bytes, path: path)
+            return nil
+        } catch let diagnostic as Diagnostic {
+            return diagnostic
+        } catch {
+            Issue.record("not a Diagnostic: \(error)")
+            return nil
+        }
+    }
+
+    @Test func anEmptyFileIsNotAModel() throws {
+        let error = try #require(importError(Data()))
+        #expect(error.description == "model.onnx: error: is empty, not an ONNX model")
+    }
+
+    @Test func aMissingFileIsNamed() throws {
+        let error = try #require(throws: Diagnostic.self) { try importONNX(path: "/nonexistent/model.onnx") }
+        #expect(error.description == "/nonexistent/model.onnx: error: no such file")
+    }
+
+    @Test func aTruncatedModelIsMalformed() throws {
+        let bytes = try Data(contentsOf: Self.sdpa)
+        for length in [1, 7, bytes.count / 3, bytes.count / 2, bytes.count - 1] {
+            let error = try #require(importError(bytes.prefix(length)), "truncated to \(length) bytes")
+            #expect(error.file == "model.onnx")
+            #expect(error.message.contains("malformed or truncated") || error.message.contains("has no graph"),
+                    "truncated to \(length) bytes: \(error.message)")
+        }
+    }
+
+    @Test func textIsNotAModel() throws {
+        let error = try #require(importError(Data("graph g(%x: f32[2]) {\n  return %x\n}\n".utf8)))
+        #expect(error.message.contains("is not a valid ONNX model"))
+    }
+
+    @Test func anInvalidWireTypeIsMalformed() throws {
+        var bytes = try Data(contentsOf: Self.sdpa)
+        bytes[0] = 0xFF
+        let error = try #require(importError(bytes))
+        #expect(error.message.contains("malformed or truncated"))
+    }
+
+    /// Flipped bytes may still decode; the importer must then either import a graph that
+    /// verifies or report an error, and never trap.
+    @Test func flippedBytesNeverCrash() throws {
+        let original = try Data(contentsOf: Self.sdpa)
+        var generator = SplitMix(seed: 7)
+        for _ in 0..<300 {
+            var bytes = original
+            for _ in 0..<3 {
+                let i = Int(generator.next() % UInt64(bytes.count))
+                bytes[i] ^= UInt8(truncatingIfNeeded: generator.next() | 1)
+            }
+            do {
+                let model = try importONNX(bytes: bytes, path: "flipped.onnx")
+                #expect(verify(model.graph).isEmpty)
+            } catch let diagnostic as Diagnostic {
+                #expect(diagnostic.file == "flipped.onnx")
+            }
+        }
+    }
+
+    @Test func anUnknownOpNamesTheNodeAndListsWhatIsSupported() throws {
+        let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("Frobnicate", ["x"], ["y"], name: "blender")],
+                                           inputs: [("x", [2])], outputs: ["y"])
+        let error = try #require(importError(bytes))
+        #expect(error.message.hasPrefix("node 0 'blender' (Frobnicate, domain ai.onnx, opset 17): unsupported op 'Frobnicate'; attnc imports Abs, Add, "))
+        #expect(error.message.contains("MatMul"))
+    }
+
+    @Test func anOpOfAnotherDomainIsNamed() throws {
+        let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("FusedMatMul", ["x", "x"], ["y"], domain: "com.microsoft")],
+                                           inputs: [("x", [2, 2])], outputs: ["y"])
+        let error = try #require(importError(bytes))
+        #expect(error.message == "node 0 (FusedMatMul, domain com.microsoft, opset 17): ops of domain 'com.microsoft' are not supported; attnc imports the default domain ai.onnx only")
+    }
+
+    @Test func anUnsupportedOpsetIsNamed() throws {
+        let bytes = try ModelBuilder.model(opset: 99, nodes: [ModelBuilder.node("Relu", ["x"], ["y"])], inputs: [("x", [2])], outputs: ["y"])
+        let error = try #require(importError(bytes))
+        #expect(error.description == "model.onnx: error: uses ai.onnx opset 99; attnc imports opsets 1 to 28")
+    }
+
+    @Test func anUnsupportedInitializerDtypeIsNamed() throws {
+        var initializer = Onnx_TensorProto()
+        initializer.name = "w"
+        initializer.dataType = 11
+        initializer.dims = [2]
+        initializer.doubleData = [1, 2]
+        let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("Add", ["x", "w"], ["y"])], inputs: [("x", [2])], outputs: ["y"],
+                                           initializers: [initializer])
+        let error = try #require(importError(bytes))
+        #expect(error.message == "initializer 'w': dtype DOUBLE is not supported; attnc imports float, int64, int32, int8, uint8 and bool tensors")
+    }
+
+    @Test func anInitializerWithTooFewBytesIsNamed() throws {
+        var initializer = ModelBuilder.tensor("w", TensorData(shape: [2], floats: [1, 2]))
+        initializer.rawData = initializer.rawData.prefix(5)
+        let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("Add", ["x", "w"], ["y"])], inputs: [("x", [2])], outputs: ["y"],
+                                           initializers: [initializer])
+        let error = try #require(importError(bytes))
+        #expect(error.message == "initializer 'w': raw_data holds 5 bytes but dims [2] of FLOAT need 8")
+    }
+
+    @Test func anUnsupportedAttributeValueNamesTheNode() throws {
+        let bytes = try ModelBuilder.model(opset: 20, nodes: [ModelBuilder.node("Gelu", ["x"], ["y"], name: "act", [ModelBuilder.string("approximate", "erf")])],
+                                           inputs: [("x", [2])], outputs: ["y"])
+        let error = try #require(importError(bytes))
+        #expect(error.message == "node 0 'act' (Gelu, domain ai.onnx, opset 20): attribute approximate='erf' is not supported; attnc supports 'none', 'tanh'")
+    }
+
+    @Test func anUnknownAttributeIsReported() throws {
+        let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x"], ["y"], [ModelBuilder.int("alpha", 2)])],
+                                           inputs: [("x", [2])], outputs: ["y"])
+        let error = try #require(importError(bytes))
+        #expect(error.message == "node 0 (Relu, domain ai.onnx, opset 17): attribute 'alpha' is not supported (attnc reads none)")
+    }
+
+    @Test func anUndefinedInputIsReported() throws {
+        let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("Add", ["x", "ghost"], ["y"])], inputs: [("x", [2])], outputs: ["y"])
+        let error = try #require(importError(bytes))
+        #expect(error.message == "node 0 (Add, domain ai.onnx, opset 17): input 'ghost' is not defined by an earlier node, a graph input or an initializer")
+    }
+
+    @Test func aRuntimeShapeOperandIsReported() throws {
+        let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("Reshape", ["x", "shape"], ["y"])],
+                                           inputs: [("x", [2, 3]), ("shape", [2])], outputs: ["y"], inputTypes: [1, 7])
+        let error = try #require(importError(bytes))
+        #expect(error.message == "node 0 (Reshape, domain ai.onnx, opset 17): the shape (input 1, 'shape') must be known at import time, but it is computed at run time")
+    }
+}
+
+/// A small deterministic generator for the fuzz test.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
