@@ -1,3 +1,4 @@
+import Foundation
 import GraphIR
 
 /// Elementwise steps: unary and binary functions, masks and select, casts and integer chains.
@@ -185,14 +186,22 @@ extension GraphGenerator {
             // Arithmetic on i1 has no agreed meaning (the interpreter saturates, LLVM wraps); i1
             // takes maximum and minimum only.
             let f = x.elementType == .i1 ? random.pick([BinaryFunction.maximum, .minimum])
-                : random.pick([BinaryFunction.add, .sub, .mul, .div, .mod, .fmod, .maximum, .minimum])
+                : random.pick([BinaryFunction.add, .sub, .mul, .div, .mod, .fmod, .maximum, .minimum, .pow])
+            var exponent = y
             let bound: Double
             switch f {
             case .mul: bound = x.bound * y.bound
             case .div, .mod, .fmod: bound = x.bound
+            // Integer powers with small non-negative exponents (a negative one truncates to 0 or
+            // divides by zero).
+            case .pow:
+                let e = random.int(0...3)
+                exponent = PoolEntry(value: scalar(Double(e), x.elementType), shape: [], elementType: x.elementType, exact: true,
+                                     bound: Double(e))
+                bound = Foundation.pow(x.bound, Double(e))
             default: bound = x.bound + y.bound
             }
-            guard bound <= 1e7, let result = apply(.binary(f), [x.value, y.value]) else { return false }
+            guard bound <= 1e7, let result = apply(.binary(f), [x.value, exponent.value]) else { return false }
             record(result[0], exact: true, bound: bound)
         case 4:
             record(unary(x.elementType == .i1 ? .not : random.pick([.neg, .abs]), x.value), exact: true, bound: x.bound)

@@ -1,4 +1,5 @@
 import Codegen
+import Engine
 import Foundation
 import GraphIR
 import Reference
@@ -30,6 +31,8 @@ struct DifferentialResult {
     var problems: [String] = []
     /// Outputs that passed only by the conditioning bound (see `runDifferential`).
     var conditioned: [String] = []
+    /// The graph the JIT compiled, when the pass pipeline made it.
+    var optimizedText: String?
 }
 
 /// How far each output moves (L2, the larger of two tries) when every float input and weight
@@ -83,8 +86,11 @@ func l2Norm(_ a: TensorData) -> Double { a.doubles.reduce(0) { $1.isFinite ? $0 
 /// nearly cancel (a mean of random data, a mean-subtracted row with a large offset) moves a lot
 /// under that perturbation; a well-conditioned output moves by about 1e-6 relative, so for it the
 /// bound stays `tolerance`. `conditioned` lists the outputs that passed this way.
+///
+/// With `optimized`, the JIT compiles the graph the standard pass pipeline makes of it (fusion
+/// included), and its outputs are still compared with the interpreter's on the original graph.
 func runDifferential(_ graph: Graph, inputs: [String: TensorData], weights: [String: TensorData],
-                     tolerance: Double = 1e-5) -> DifferentialResult {
+                     tolerance: Double = 1e-5, optimized: Bool = false) -> DifferentialResult {
     var result = DifferentialResult()
     do {
         result.expected = try ReferenceInterpreter.run(graph, inputs: inputs, weights: weights).map(\.tensor)
@@ -92,7 +98,10 @@ func runDifferential(_ graph: Graph, inputs: [String: TensorData], weights: [Str
         result.problems.append("the interpreter failed: \(error)")
         return result
     }
+    let original = graph
     do {
+        let graph = optimized ? try Optimizer().run(original).graph : original
+        if optimized { result.optimizedText = printGraph(graph) }
         let jit = try Compiler.jit(graph)
         let inputPorts = graph.inputs.map { Executable.Port(name: graph[$0].name ?? "", type: graph.type(of: $0)) }
         let outputPorts = graph.outputs.map { Executable.Port(name: graph[$0].name ?? "", type: graph.type(of: $0)) }
@@ -109,6 +118,7 @@ func runDifferential(_ graph: Graph, inputs: [String: TensorData], weights: [Str
         result.problems.append("the JIT failed: \(error)")
         return result
     }
+    let graph = original
     var sensitivities: [Double]?
     for (i, name) in graph.outputNames.enumerated() {
         if var problem = compare(result.serial[i], to: result.expected[i], tolerance: tolerance) {

@@ -43,22 +43,50 @@ import Testing
         (0..<groups).map { g in seeds.enumerated().filter { $0.offset % groups == g }.map(\.element) }.filter { !$0.isEmpty }
     }
 
+    /// Each graph as built, and as the standard pass pipeline (fusion included) rewrites it;
+    /// both compiled outputs are compared with the interpreter's on the graph as built.
     @Test(arguments: seedGroups)
     func randomGraphsMatchTheInterpreter(seeds: [UInt64]) {
         for seed in seeds {
             let graph = randomGraph(seed: seed)
             // Every eighth seed puts NaN and ±inf in the inputs.
             let inputs = randomInputs(for: graph, seed: seed, specialValues: seed % 8 == 7)
-            let result = runDifferential(graph, inputs: inputs, weights: randomWeights(for: graph, seed: seed))
-            for line in result.conditioned { print("seed \(seed): ill-conditioned \(line)") }
-            guard !result.problems.isEmpty else { continue }
-            let plan = (try? Compiler.plan(graph).description) ?? "(no plan)"
-            Issue.record(Comment(rawValue: """
-                seed \(seed)\(seed % 8 == 7 ? " (inputs with NaN and inf)" : ""): \(result.problems.joined(separator: "\n"))
-                \(printGraph(graph))
-                \(plan)
-                """))
+            let weights = randomWeights(for: graph, seed: seed)
+            for optimized in [false, true] where !optimized || !Self.hitsFoldingCycle(graph) {
+                let result = runDifferential(graph, inputs: inputs, weights: weights, optimized: optimized)
+                for line in result.conditioned { print("seed \(seed)\(optimized ? " optimized" : ""): ill-conditioned \(line)") }
+                guard !result.problems.isEmpty else { continue }
+                let compiled = result.optimizedText.flatMap { try? parseGraph($0) } ?? graph
+                let plan = (try? Compiler.plan(compiled).description) ?? "(no plan)"
+                Issue.record(Comment(rawValue: """
+                    seed \(seed)\(seed % 8 == 7 ? " (inputs with NaN and inf)" : "")\(optimized ? ", optimized" : ""): \
+                    \(result.problems.joined(separator: "\n"))
+                    \(printGraph(graph))
+                    \(result.optimizedText.map { "optimized:\n\($0)" } ?? "")
+                    \(plan)
+                    """))
+            }
         }
+    }
+
+    /// Whether two outputs are computed from constants alone. The simplify fixpoint then never
+    /// converges (a precondition failure that would end the whole test run): fold-constants
+    /// turns `%b = identity(%a)` into a second constant and CSE turns it back, because outputs
+    /// must stay distinct values. Reproducer (passes, not codegen; reported, not fixed here):
+    ///
+    ///     graph t(%x: f32[1]) {
+    ///       %a = constant(value=3.0) : f32[1]
+    ///       %b = identity(%a) : f32[1]
+    ///       return %a, %b
+    ///     }
+    static func hitsFoldingCycle(_ graph: Graph) -> Bool {
+        var variable = Array(repeating: false, count: graph.values.count)
+        for id in graph.inputs + graph.weights { variable[id.index] = true }
+        for node in graph.nodes {
+            let reads = node.operands.contains { variable[$0.index] }
+            for result in node.results { variable[result.index] = reads }
+        }
+        return graph.outputs.filter { !variable[$0.index] }.count >= 2
     }
 
     /// The generator is a pure function of the seed, and its graphs survive the text form, so a

@@ -5,8 +5,8 @@ import Reference
 import Runtime
 import Testing
 
-/// Every sample with its conformance weights and inputs through the JIT (1 and 2 threads) and
-/// the interpreter.
+/// Every sample with its conformance weights and inputs through the JIT (1 and 2 threads),
+/// unoptimised and optimised, and the interpreter.
 @Suite struct SampleTests {
     static let samples = TestPaths.files(in: TestPaths.samples, ending: ".gir").map { $0.deletingPathExtension().lastPathComponent }
 
@@ -32,11 +32,14 @@ import Testing
         }
     }
 
+    /// As written and as the pass pipeline rewrites it (fusion included).
     @Test(arguments: samples)
     func sampleMatchesTheInterpreter(name: String) throws {
         let (graph, inputs, weights) = try Self.load(name)
-        let result = runDifferential(graph, inputs: inputs, weights: weights)
-        #expect(result.problems.isEmpty, "samples/\(name).gir:\n\(result.problems.joined(separator: "\n"))")
+        for optimized in [false, true] {
+            let result = runDifferential(graph, inputs: inputs, weights: weights, optimized: optimized)
+            #expect(result.problems.isEmpty, "samples/\(name).gir\(optimized ? " optimized" : ""):\n\(result.problems.joined(separator: "\n"))")
+        }
     }
 
     /// The public API on the same data: `InferenceSession` at 1 and 2 threads.

@@ -47,7 +47,9 @@ struct MatmulEmitter {
             let lastRowPanel = e.minimum(b.add(firstRowPanel, e.i64(rowPanelsPerBlock)), e.i64(rowPanels))
             let firstColumnPanel = b.mul(columnBlock, e.i64(columnPanelsPerBlock))
             let lastColumnPanel = e.minimum(b.add(firstColumnPanel, e.i64(columnPanelsPerBlock)), e.i64(columnPanels))
-            try b.forLoop(e.i64(0), e.i64(kernel.k), step: kChunk) { k0, _ in
+            // At least one chunk, also for k = 0 (an empty contraction): the micro-kernel's
+            // first-and-last pass is what writes the result (zeros, plus the bias).
+            try b.forLoop(e.i64(0), e.i64(max(kernel.k, 1)), step: kChunk) { k0, _ in
                 let count = e.minimum(e.i64(kChunk), b.sub(e.i64(kernel.k), k0))
                 let first = b.icmp(LLVMIntEQ, k0, e.i64(0))
                 let last = b.icmp(LLVMIntSGE, b.add(k0, e.i64(kChunk)), e.i64(kernel.k))

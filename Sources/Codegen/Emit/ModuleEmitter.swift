@@ -54,6 +54,10 @@ func emitModule(_ plan: KernelPlan, into module: IRModule, symbolPrefix: String,
             let micro = microKernels[kind] ?? emitMicroKernel(module, name: "\(symbolPrefix)micro\(microKernels.count)", kind: kind, lanes: lanes)
             microKernels[kind] = micro
             try emitter.emit(emit, begin: begin, end: end, microKernel: micro)
+        case .attention(let k):
+            let emitter = AttentionEmitter(kernel: k, lanes: lanes)
+            count = emitter.taskCount
+            try emitter.emit(emit, begin: begin, end: end)
         case .pool(let k):
             let emitter = PoolEmitter(kernel: k)
             count = emitter.taskCount

@@ -65,7 +65,7 @@ struct PackEmitter {
             let columnOffset = b.mul(k, e.i64(columnStride))
             let out = b.add(panelBase, b.mul(k, e.i64(rows)))
             for (r, (rowOffset, valid)) in rowOffsets.enumerated() {
-                let x = try e.load(.f32, source, b.add(rowOffset, columnOffset), count: 1)
+                let x = scaled(e, try e.load(.f32, source, b.add(rowOffset, columnOffset), count: 1))
                 try e.store(b.select(valid, x, zero), .f32, destination, b.add(out, e.i64(r)))
             }
             return []
@@ -88,7 +88,7 @@ struct PackEmitter {
             let from = b.add(start, b.mul(k, e.i64(rowStride)))
             let out = b.add(panelBase, b.mul(k, e.i64(columns)))
             for v in stride(from: 0, to: columns, by: lanes) {
-                let x = try e.load(.f32, source, b.add(from, e.i64(v)), count: lanes)
+                let x = scaled(e, try e.load(.f32, source, b.add(from, e.i64(v)), count: lanes))
                 try e.store(x, .f32, destination, b.add(out, e.i64(v)))
             }
             return []
@@ -107,7 +107,7 @@ struct PackEmitter {
             let rowOffset = b.mul(k, e.i64(rowStride))
             let out = b.add(panelBase, b.mul(k, e.i64(columns)))
             for (c, (columnOffset, valid)) in columnOffsets.enumerated() {
-                let x = try e.load(.f32, source, b.add(columnOffset, rowOffset), count: 1)
+                let x = scaled(e, try e.load(.f32, source, b.add(columnOffset, rowOffset), count: 1))
                 try e.store(b.select(valid, x, zero), .f32, destination, b.add(out, e.i64(c)))
             }
             return []
@@ -145,11 +145,18 @@ struct PackEmitter {
                 let inside = b.and(b.and(exists, b.and(b.icmp(LLVMIntSGE, y, e.i64(0)), b.icmp(LLVMIntSLT, y, e.i64(image.height)))),
                                    b.and(b.icmp(LLVMIntSGE, x, e.i64(0)), b.icmp(LLVMIntSLT, x, e.i64(image.width))))
                 let offset = b.select(inside, b.add(plane, b.add(b.mul(y, e.i64(image.width)), x)), base)
-                let value = try e.load(.f32, source, offset, count: 1)
+                let value = scaled(e, try e.load(.f32, source, offset, count: 1))
                 try e.store(b.select(inside, value, zero), .f32, destination, b.add(out, e.i64(c)))
             }
             return []
         }
+    }
+}
+
+extension PackEmitter {
+    /// `x · kernel.scale`, or `x` when the scale is 1.
+    func scaled(_ e: EmitContext, _ x: IRValue) -> IRValue {
+        kernel.scale == 1 ? x : e.builder.fmul(x, e.context.constant(kernel.scale, x.type))
     }
 }
 

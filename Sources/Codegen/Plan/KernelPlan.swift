@@ -146,6 +146,8 @@ public enum Kernel: Sendable {
     case pack(PackKernel)
     /// Batched matmul on packed panels, with an optional bias epilogue.
     case matmul(MatmulKernel)
+    /// Online-softmax attention over packed query, key and value panels.
+    case attention(AttentionKernel)
     case pool(PoolKernel)
 }
 
@@ -207,6 +209,8 @@ public struct PackKernel: Sendable {
     public var rows: Int, columns: Int
     public var tile: MatmulTile
     public var output: BufferID
+    /// Every element is multiplied by this while packed (attention folds its scale into q).
+    public var scale: Double = 1
 
     /// Panels per batch element.
     public var panels: Int { side == .left ? (rows + tile.rows - 1) / tile.rows : (columns + tile.columns - 1) / tile.columns }
@@ -247,4 +251,28 @@ public struct PoolKernel: Sendable {
     public var outputHeight: Int, outputWidth: Int
     public var input: BufferID
     public var output: BufferID
+}
+
+/// Flash-style attention: for each batch element and panel of `tile.rows` queries, walk the keys
+/// `tile.columns` at a time keeping a running max and sum per query row, so the scores exist only
+/// one tile at a time. Query, key and value come packed (see `PackKernel`): q as left panels
+/// (already scaled), k as right panels of `tile.columns` keys (`[D][keys]`), v as right panels of
+/// `tile.columns` value features (`[Sk][features]`).
+public struct AttentionKernel: Sendable {
+    public var score: AttentionScore
+    public var causal: Bool
+    public var batchShape: [Int]
+    public var queries: Int, keys: Int, features: Int, valueFeatures: Int
+    public var tile: MatmulTile
+    public var packedQuery: BufferID, packedKey: BufferID, packedValue: BufferID
+    /// Batch strides of the packed operands in floats (0 where an operand is broadcast).
+    public var queryBatchStrides: [Int], keyBatchStrides: [Int], valueBatchStrides: [Int]
+    /// The additive score's weight vector `[features]`.
+    public var scoreWeight: BufferID?
+    /// The additive mask over `[batch..., queries, keys]`.
+    public var mask: ScalarExpression?
+    /// The result over `[batch..., queries, valueFeatures]`.
+    public var output: Access
+    /// The probabilities over `[batch..., queries, keys]`, when they are a result.
+    public var probabilities: Access?
 }

@@ -65,7 +65,13 @@ struct KernelPlanner {
         for node in graph.nodes where KernelPlanner.isElementwise(node.op) {
             let id = node.results[0]
             let readers = users[id.index]
-            guard !outputs.contains(id), !readers.isEmpty, readers.allSatisfy({ KernelPlanner.foldsOperands(graph[$0].op) }) else { continue }
+            // Attention reads its mask through an expression too.
+            let folds = { (reader: NodeID) -> Bool in
+                let op = self.graph[reader].op
+                if case .attention(let a) = op { return self.graph[reader].operands.firstIndex(of: id) == a.fixedOperandCount }
+                return KernelPlanner.foldsOperands(op)
+            }
+            guard !outputs.contains(id), !readers.isEmpty, readers.allSatisfy(folds) else { continue }
             if node.operands.allSatisfy(loadFree.contains) {
                 fused.insert(id)
                 loadFree.insert(id)
@@ -271,6 +277,8 @@ struct KernelPlanner {
             lowerLinear(node)
         case .conv2d(let attributes):
             lowerConv2D(node, attributes)
+        case .attention(let attributes):
+            lowerAttention(node, attributes)
         case .gather, .convTranspose2d:
             throw PlanError("the code generator does not support \(node.op.mnemonic) yet; run with --interp")
         case .pool2d(let kind, let attributes):
@@ -409,6 +417,9 @@ extension Kernel {
             case .image(let image): return [image.buffer, k.output]
             }
         case .matmul(let k): return [k.packedLeft, k.packedRight, k.output.buffer] + (k.bias.map { [$0.buffer] } ?? [])
+        case .attention(let k):
+            return [k.packedQuery, k.packedKey, k.packedValue, k.output.buffer] + (k.scoreWeight.map { [$0] } ?? [])
+                + (k.mask?.loads.map(\.buffer) ?? []) + (k.probabilities.map { [$0.buffer] } ?? [])
         case .pool(let k): return [k.input, k.output]
         }
     }

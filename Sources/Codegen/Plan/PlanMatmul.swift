@@ -82,18 +82,19 @@ extension KernelPlanner {
 
     /// Packs a strided matrix operand; `batchShape` dims are laid out row-major with
     /// `matrixSize` elements each unless `batchStrides` says otherwise.
-    private mutating func packMatrix(_ side: PackKernel.Side, _ id: ValueID, batchShape: [Int], matrixSize: Int = 0,
-                                     batchStrides: [Int]? = nil, rows: Int, columns: Int,
-                                     rowStride: Int, columnStride: Int) -> (buffer: BufferID, perBatch: Int) {
+    mutating func packMatrix(_ side: PackKernel.Side, _ id: ValueID, batchShape: [Int], matrixSize: Int = 0,
+                             batchStrides: [Int]? = nil, rows: Int, columns: Int,
+                             rowStride: Int, columnStride: Int, scale: Double = 1, tile: MatmulTile? = nil) -> (buffer: BufferID, perBatch: Int) {
         let strides = batchStrides ?? rowMajorStrides(batchShape).map { $0 * matrixSize }
         return pack(side, .matrix(buffer: buffer(of: id), offset: 0, batchStrides: strides, rowStride: rowStride, columnStride: columnStride),
-                    batchShape: batchShape, rows: rows, columns: columns, name: "\(graph[id].name ?? "operand").packed")
+                    batchShape: batchShape, rows: rows, columns: columns, name: "\(graph[id].name ?? "operand").packed",
+                    scale: scale, tile: tile)
     }
 
     private mutating func pack(_ side: PackKernel.Side, _ source: PackKernel.Source, batchShape: [Int], rows: Int, columns: Int,
-                               name: String) -> (buffer: BufferID, perBatch: Int) {
-        var kernel = PackKernel(side: side, source: source, batchShape: batchShape, rows: rows, columns: columns, tile: tile,
-                                output: BufferID(0))
+                               name: String, scale: Double = 1, tile: MatmulTile? = nil) -> (buffer: BufferID, perBatch: Int) {
+        var kernel = PackKernel(side: side, source: source, batchShape: batchShape, rows: rows, columns: columns, tile: tile ?? self.tile,
+                                output: BufferID(0), scale: scale)
         kernel.output = scratch(name, floats: batchShape.reduce(1, *) * kernel.packedCount)
         plan.kernels.append(.pack(kernel))
         return (kernel.output, kernel.packedCount)

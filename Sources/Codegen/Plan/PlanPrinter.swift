@@ -46,10 +46,14 @@ extension Kernel {
             case .image(let image):
                 source = "im2col \(image.buffer)[\(image.channels)x\(image.height)x\(image.width), kernel \(image.kernelHeight)x\(image.kernelWidth)]"
             }
-            return "pack \(k.side == .left ? "left" : "right") \(source) batch \(list(k.batchShape)) \(k.rows)x\(k.columns) in \(k.tile.rows)x\(k.tile.columns) tiles -> \(k.output)"
+            return "pack \(k.side == .left ? "left" : "right") \(source)\(k.scale == 1 ? "" : " scaled \(formatFloat(k.scale))") batch \(list(k.batchShape)) \(k.rows)x\(k.columns) in \(k.tile.rows)x\(k.tile.columns) tiles -> \(k.output)"
         case .matmul(let k):
             let bias = k.bias.map { " + \($0)" } ?? ""
             return "matmul batch \(list(k.batchShape)) \(k.m)x\(k.n)x\(k.k) \(k.packedLeft) * \(k.packedRight)\(bias) -> \(k.output.buffer)[batch \(list(k.output.strides)), row \(k.outputRowStride)] tile \(k.tile.rows)x\(k.tile.columns)"
+        case .attention(let k):
+            let extras = [k.causal ? "causal" : nil, k.scoreWeight.map { "weight \($0)" }, k.mask.map { "mask \($0.text)" },
+                          k.probabilities.map { "probabilities \($0)" }].compactMap { $0 }
+            return "attention \(k.score.rawValue) batch \(list(k.batchShape)) queries \(k.queries) keys \(k.keys) features \(k.features)->\(k.valueFeatures) \(k.packedQuery) \(k.packedKey) \(k.packedValue)\(extras.isEmpty ? "" : " " + extras.joined(separator: " ")) -> \(k.output) tile \(k.tile.rows)x\(k.tile.columns)"
         case .pool(let k):
             return "\(k.kind == .max ? "max" : "avg")_pool \(k.input)[\(k.planes)x\(k.height)x\(k.width)] kernel \(list(k.attributes.kernel)) stride \(list(k.attributes.stride)) -> \(k.output)[\(k.outputHeight)x\(k.outputWidth)]"
         }

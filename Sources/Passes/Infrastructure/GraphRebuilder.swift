@@ -54,6 +54,12 @@ struct GraphRebuilder {
         graph.addNode(.constant(.splat(x)), operands: [], results: [(nil, TensorType(type, []))])[0]
     }
 
+    /// Gives a new value a name (replacing a fresh one).
+    mutating func rename(_ id: ValueID, to name: String) {
+        takenNames.insert(name)
+        graph[id].name = name
+    }
+
     /// From now on, old value `old` is `new`.
     mutating func replace(_ old: ValueID, with new: ValueID) { map[old] = new }
 

@@ -19,6 +19,8 @@ public struct PassPipeline {
         guard fuse else { return PassPipeline([simplify]) }
         return PassPipeline([
             simplify,
+            .pass(FuseAttention()),
+            simplify,
             .pass(FuseElementwise()),
             .pass(EliminateDeadCode()),
         ])

@@ -1,0 +1,243 @@
+import GraphIR
+
+/// Recognises softmax attention by what it computes, not how it is spelled: starting from a
+/// softmax, it walks the scores back to a score function of a query and a key (a dot product, or
+/// `w·tanh(q + k)` written as a projection of a sum or of a concat), collecting scales and
+/// additive or `select(-inf)` masks on the way, and walks the probabilities forward to a weighted
+/// sum of values (a matmul over the key axis, or a multiply and a sum over it). Views that only
+/// add or drop size-1 dims, transposes folded into matmul flags, and any placement of the scale
+/// are seen through; every dim gets a role (batch, query, key, feature), which fixes the layout
+/// of each operand.
+struct AttentionMatcher {
+    let graph: Graph
+    let users: [[NodeID]]
+
+    init(_ graph: Graph) {
+        self.graph = graph
+        users = graph.users()
+    }
+
+    // MARK: Entry
+
+    func match(softmax id: NodeID) throws(AttentionMiss) -> AttentionMatch {
+        let softmax = graph[id]
+        guard case .softmax(let axis) = softmax.op else { preconditionFailure("not a softmax") }
+        let scores = softmax.operands[0]
+        let rank = graph.type(of: scores).rank
+        let keyAxis = axis < 0 ? axis + rank : axis
+        var walk = ScoreWalk(matcher: self, keyAxis: keyAxis)
+        try walk.descend(scores, dims: Array(0..<rank).map { Optional($0) }, multiplier: 1)
+        guard let terminal = walk.terminal else {
+            throw AttentionMiss(node: graph.producer(of: scores), reason: "no score function of a query and a key feeds the softmax")
+        }
+        // Roles of the scores' dims, from the score function's.
+        var roles = Array(repeating: DimRole.unit, count: rank)
+        for (terminalDim, scoreDim) in terminal.scoreDims.enumerated() {
+            if let scoreDim { roles[scoreDim] = terminal.roles[terminalDim] }
+        }
+        guard roles[keyAxis] == .key else {
+            throw AttentionMiss(node: softmax, reason: "the softmax axis \(axis) is not the key axis of the scores")
+        }
+        let probabilities = RoledValue(value: softmax.results[0], roles: roles)
+        let sum = try weightedSum(of: probabilities)
+        var match = AttentionMatch(
+            softmax: id, weightedSum: sum.node, score: terminal.score, scale: walk.scale, query: terminal.query,
+            key: terminal.key, value: sum.value, scoreWeight: terminal.scoreWeight, masks: [], predicates: [], causal: false,
+            output: sum.output, probabilities: nil, batchSizes: terminal.batchSizes,
+            absorbed: walk.absorbed + ["softmax"] + sum.absorbed)
+        for mask in walk.masks {
+            match.masks.append((RoledValue(value: mask.value, roles: rolesFromScores(mask.scoreDims, roles)), mask.multiplier))
+        }
+        if let bias = terminal.extraMask {
+            // A bias on the single score: broadcast over every dim (a scalar per score).
+            match.masks.append((RoledValue(value: bias, roles: Array(repeating: .unit, count: graph.type(of: bias).rank)),
+                                walk.terminalMultiplier))
+        }
+        for predicate in walk.predicates {
+            let roled = RoledValue(value: predicate.value, roles: rolesFromScores(predicate.scoreDims, roles))
+            if !predicate.negated && isCausal(roled) { match.causal = true } else { match.predicates.append((roled, predicate.negated)) }
+        }
+        // Anyone else reading the probabilities gets them as the op's second result.
+        let others = users[probabilities.value.index].filter { !sum.path.contains($0) }
+        if !others.isEmpty || graph.outputs.contains(probabilities.value) {
+            guard others.allSatisfy({ $0 > sum.node }) else {
+                throw AttentionMiss(node: graph[others[0]], reason: "the probabilities are read before the weighted sum is computed")
+            }
+            match.probabilities = probabilities
+        }
+        match.skipped = [id] + sum.path
+        return match
+    }
+
+    private func rolesFromScores(_ scoreDims: [Int?], _ roles: [DimRole]) -> [DimRole] {
+        scoreDims.map { $0.map { roles[$0] } ?? .unit }
+    }
+
+    // MARK: The weighted sum
+
+    private struct WeightedSum {
+        var node: NodeID
+        var value: RoledValue
+        var output: RoledValue
+        /// Nodes from the softmax to the weighted sum's result (views, the product, the sum).
+        var path: [NodeID]
+        var absorbed: [String]
+    }
+
+    /// Follows the probabilities through size-1 views to a product summed over the key axis.
+    private func weightedSum(of start: RoledValue) throws(AttentionMiss) -> WeightedSum {
+        var p = start
+        var path: [NodeID] = []
+        var absorbed: [String] = []
+        while true {
+            let readers = users[p.value.index]
+            // The first reader that continues the chain; others are handled as extra users.
+            guard let next = readers.first(where: { isContinuation(graph[$0], of: p.value) }) else {
+                throw AttentionMiss(node: readers.first.map { graph[$0] },
+                                    reason: "the probabilities are not summed against values over the key axis")
+            }
+            let node = graph[next]
+            switch node.op {
+            case .reshape:
+                guard let roles = mapThroughView(p.roles, from: graph.type(of: p.value).shape, to: graph.type(of: node.results[0]).shape) else {
+                    throw AttentionMiss(node: node, reason: "the view merges or splits dims")
+                }
+                path.append(next)
+                absorbed.append("reshape")
+                p = RoledValue(value: node.results[0], roles: roles)
+            case .matmul(let transposeA, let transposeB):
+                let probabilitiesFirst = node.operands[0] == p.value
+                let otherIndex = probabilitiesFirst ? 1 : 0
+                guard node.operands[0] != node.operands[1] else { throw AttentionMiss(node: node, reason: "the probabilities multiply themselves") }
+                let pRank = p.roles.count
+                let contracted = probabilitiesFirst ? (transposeA ? pRank - 2 : pRank - 1) : (transposeB ? pRank - 1 : pRank - 2)
+                guard p.roles[contracted] == .key else {
+                    throw AttentionMiss(node: node, reason: "the product does not contract the key axis")
+                }
+                let otherMatrix = probabilitiesFirst ? (transposeA ? pRank - 1 : pRank - 2) : (transposeB ? pRank - 2 : pRank - 1)
+                let queryRole = p.roles[otherMatrix] == .query ? DimRole.query : .unit
+                let v = node.operands[otherIndex]
+                let vRank = graph.type(of: v).rank
+                let transposeV = probabilitiesFirst ? transposeB : transposeA
+                // Value dims: batch dims aligned with the probabilities', then [keys, features] in some order.
+                var vRoles = batchRoles(of: v, alignedWith: p)
+                let (vKey, vFeature) = probabilitiesFirst ? (transposeV ? (vRank - 1, vRank - 2) : (vRank - 2, vRank - 1))
+                                                          : (transposeV ? (vRank - 2, vRank - 1) : (vRank - 1, vRank - 2))
+                vRoles[vKey] = .key
+                vRoles[vFeature] = .feature
+                let result = node.results[0]
+                let rRank = graph.type(of: result).rank
+                var rRoles = batchRoles(of: result, alignedWith: p)
+                rRoles[rRank - 2] = probabilitiesFirst ? queryRole : .feature
+                rRoles[rRank - 1] = probabilitiesFirst ? .feature : queryRole
+                return WeightedSum(node: next, value: RoledValue(value: v, roles: vRoles), output: RoledValue(value: result, roles: rRoles),
+                                   path: path + [next], absorbed: absorbed + ["matmul"])
+            case .binary(.mul):
+                let v = node.operands[0] == p.value ? node.operands[1] : node.operands[0]
+                let productUsers = users[node.results[0].index]
+                guard productUsers.count == 1, !graph.outputs.contains(node.results[0]),
+                      case .reduce(.sum, let axes?, let keepDims) = graph[productUsers[0]].op else {
+                    throw AttentionMiss(node: node, reason: "the product of probabilities and values is not summed")
+                }
+                let product = node.results[0]
+                let shape = graph.type(of: product).shape
+                let pShape = graph.type(of: p.value).shape, vShape = graph.type(of: v).shape
+                let offsetP = shape.count - pShape.count, offsetV = shape.count - vShape.count
+                var productRoles = Array(repeating: DimRole.unit, count: shape.count)
+                var vRoles = Array(repeating: DimRole.unit, count: vShape.count)
+                var featureDims = 0
+                for d in shape.indices {
+                    let pRole = d >= offsetP && pShape[d - offsetP] != 1 ? p.roles[d - offsetP] : DimRole.unit
+                    let vSize = d >= offsetV ? vShape[d - offsetV] : 1
+                    var role = pRole
+                    if pRole == .unit && vSize != 1 {
+                        role = .feature
+                        featureDims += 1
+                    }
+                    productRoles[d] = role
+                    if d >= offsetV && vSize != 1 { vRoles[d - offsetV] = role }
+                }
+                guard featureDims <= 1 else { throw AttentionMiss(node: node, reason: "the values have more than one feature dim") }
+                let keyDims = productRoles.indices.filter { productRoles[$0] == .key }
+                let summed = axes.map { $0 < 0 ? $0 + shape.count : $0 }
+                guard summed == keyDims else {
+                    throw AttentionMiss(node: graph[productUsers[0]], reason: "the sum is not over exactly the key axis")
+                }
+                let result = graph[productUsers[0]].results[0]
+                let rRoles = keepDims ? productRoles.map { $0 == .key ? DimRole.unit : $0 } : productRoles.filter { $0 != .key }
+                return WeightedSum(node: productUsers[0], value: RoledValue(value: v, roles: vRoles),
+                                   output: RoledValue(value: result, roles: rRoles),
+                                   path: path + [next, productUsers[0]], absorbed: absorbed + ["mul", "sum"])
+            default:
+                preconditionFailure("isContinuation admitted \(node.op.mnemonic)")
+            }
+        }
+    }
+
+    private func isContinuation(_ node: Node, of value: ValueID) -> Bool {
+        switch node.op {
+        case .reshape, .matmul: return true
+        case .binary(.mul): return true
+        default: return false
+        }
+    }
+
+    /// Roles for `value`'s dims: batch roles where its dims line up (from the right, numpy style)
+    /// with `reference`'s batch dims, unit elsewhere.
+    func batchRoles(of value: ValueID, alignedWith reference: RoledValue) -> [DimRole] {
+        let rank = graph.type(of: value).rank
+        let shape = graph.type(of: value).shape
+        var roles = Array(repeating: DimRole.unit, count: rank)
+        let referenceBatch = reference.roles.dropLast(2)
+        let valueBatch = rank - 2
+        for j in 0..<max(0, valueBatch) {
+            let r = referenceBatch.count - valueBatch + j
+            if r >= 0, case .batch = referenceBatch[referenceBatch.startIndex + r], shape[j] != 1 {
+                roles[j] = referenceBatch[referenceBatch.startIndex + r]
+            }
+        }
+        return roles
+    }
+
+    /// Roles across a reshape that only adds or drops size-1 dims; nil if it merges or splits.
+    func mapThroughView(_ roles: [DimRole], from source: [Dim], to target: [Dim]) -> [DimRole]? {
+        let sourceDims = source.indices.filter { source[$0] != 1 }
+        let targetDims = target.indices.filter { target[$0] != 1 }
+        guard sourceDims.map({ source[$0] }) == targetDims.map({ target[$0] }) else { return nil }
+        var result = Array(repeating: DimRole.unit, count: target.count)
+        for (s, t) in zip(sourceDims, targetDims) { result[t] = roles[s] }
+        return result
+    }
+
+    // MARK: Causal masks
+
+    /// Whether a mask predicate is exactly "key after query" (j > i), written with iotas and
+    /// comparisons, or as a constant.
+    func isCausal(_ predicate: RoledValue) -> Bool {
+        guard let query = predicate.roles.firstIndex(of: .query), let key = predicate.roles.firstIndex(of: .key) else { return false }
+        let shape = graph.type(of: predicate.value).staticShape
+        if let node = graph.producer(of: predicate.value), case .constant(.elements(let values)) = node.op, let shape {
+            // A constant: check every element against j > i.
+            let strides = rowMajorElementStrides(shape)
+            var index = Array(repeating: 0, count: shape.count)
+            for flat in values.indices {
+                var rest = flat
+                for d in shape.indices { index[d] = rest / strides[d]; rest %= strides[d] }
+                if (values[flat] != 0) != (index[key] > index[query]) { return false }
+            }
+            return true
+        }
+        guard let form = AffineComparison(graph: graph, value: predicate.value) else { return false }
+        return form.isKeyAfterQuery(queryDim: query, keyDim: key, rank: predicate.roles.count)
+    }
+}
+
+func rowMajorElementStrides(_ shape: [Int]) -> [Int] {
+    var strides = Array(repeating: 1, count: shape.count)
+    var running = 1
+    for i in shape.indices.reversed() {
+        strides[i] = running
+        running *= shape[i]
+    }
+    return strides
+}
