@@ -42,6 +42,10 @@ public enum ReferenceInterpreter {
             return [evaluateElementwise(expression, x, type)]
         case .attention(let attributes):
             return evaluateAttention(attributes, x, resultTypes)
+        case .channelGate(let attributes):
+            return [evaluateChannelGate(attributes, x)]
+        case .spatialGate(let attributes):
+            return [evaluateSpatialGate(attributes, x)]
         case .constant(.splat(let v)):
             return [ReferenceTensor(type.elementType, shape, Array(repeating: v, count: shape.reduce(1, *)))]
         case .constant(.elements(let values)):

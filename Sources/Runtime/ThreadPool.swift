@@ -22,6 +22,7 @@ public final class ThreadPool: @unchecked Sendable {
     /// The number of threads that run chunks, the caller's included.
     public let threadCount: Int
 
+    /// What the workers hold: were it the pool itself, the pool could never be released.
     private let state = ThreadPoolState()
     private var workers: [pthread_t] = []
 
@@ -65,16 +66,18 @@ public final class ThreadPool: @unchecked Sendable {
     /// `parallel_for` for generated code: `pool` is an unretained `ThreadPool` (nil runs serially).
     public static let cParallelFor: ParallelForFunction = { pool, task, context, count in
         guard let task else { preconditionFailure("parallel_for called without a task") }
-        guard let pool else {
-            if count > 0 { task(context, 0, count) }
-            return
-        }
+        guard let pool else { return runSerially(task, context, count: count) }
         Unmanaged<ThreadPool>.fromOpaque(pool).takeUnretainedValue().run(task, context, count: Int(count))
     }
 
     /// `parallel_for` that ignores the pool and runs the whole range as one chunk on the caller.
     public static let serialParallelFor: ParallelForFunction = { _, task, context, count in
         guard let task else { preconditionFailure("parallel_for called without a task") }
+        runSerially(task, context, count: count)
+    }
+
+    private static func runSerially(_ task: TaskFunction, _ context: UnsafeMutableRawPointer?, count: Int64) {
+        precondition(count >= 0, "parallel loop over a negative count \(count)")
         if count > 0 { task(context, 0, count) }
     }
 

@@ -53,7 +53,8 @@ struct PassOptions: ParsableArguments {
             previous = text
         }
         if remarks {
-            for remark in result.remarks { write(remark.description + "\n") }
+            // Remarks go to stderr, as compilers print them, so printed IR stays readable back.
+            for remark in result.remarks { writeToStandardError(remark.description + "\n") }
         }
         return result.graph
     }

@@ -20,8 +20,13 @@ func emitModule(_ plan: KernelPlan, into module: IRModule, symbolPrefix: String,
     var microKernels: [MatmulEmitter.MicroKernelKind: IRFunction] = [:]
 
     var tasks: [(function: IRFunction, count: Int)] = []
-    for (i, kernel) in plan.kernels.enumerated() {
-        let function = module.function("\(symbolPrefix)kernel\(i)", taskType, linkage: LLVMInternalLinkage)
+    /// Emits one kernel (each phase of a fused one) as task functions.
+    func emitKernel(_ kernel: Kernel, name: String) throws {
+        if case .fused(let group) = kernel {
+            for (i, phase) in group.phases.enumerated() { try emitKernel(phase, name: "\(name).\(i)") }
+            return
+        }
+        let function = module.function(name, taskType, linkage: LLVMInternalLinkage)
         builder.begin(function)
         emit.frame = function.parameter(0)
         let (begin, end) = (function.parameter(1), function.parameter(2))
@@ -53,6 +58,7 @@ func emitModule(_ plan: KernelPlan, into module: IRModule, symbolPrefix: String,
             let kind = emitter.microKernelKind
             let micro = microKernels[kind] ?? emitMicroKernel(module, name: "\(symbolPrefix)micro\(microKernels.count)", kind: kind, lanes: lanes)
             microKernels[kind] = micro
+            builder.position(at: builder.currentBlock)
             try emitter.emit(emit, begin: begin, end: end, microKernel: micro)
         case .attention(let k):
             let emitter = AttentionEmitter(kernel: k, lanes: lanes)
@@ -62,10 +68,33 @@ func emitModule(_ plan: KernelPlan, into module: IRModule, symbolPrefix: String,
             let emitter = PoolEmitter(kernel: k)
             count = emitter.taskCount
             try emitter.emit(emit, begin: begin, end: end)
+        case .multiReduce(let k):
+            let emitter = MultiReduceEmitter(kernel: k, lanes: lanes)
+            count = emitter.taskCount
+            try emitter.emit(emit, begin: begin, end: end)
+        case .gateMLP(let k):
+            let emitter = GateMLPEmitter(kernel: k, lanes: lanes)
+            count = emitter.taskCount
+            try emitter.emit(emit, begin: begin, end: end)
+        case .channelWeightedSum(let k):
+            let emitter = ChannelWeightedSumEmitter(kernel: k, lanes: lanes)
+            count = emitter.taskCount
+            try emitter.emit(emit, begin: begin, end: end)
+        case .rowDot(let k):
+            let emitter = RowDotEmitter(kernel: k)
+            count = emitter.taskCount
+            try emitter.emit(emit, begin: begin, end: end)
+        case .spatialConv(let k):
+            let emitter = SpatialConvEmitter(kernel: k, lanes: lanes)
+            count = emitter.taskCount
+            try emitter.emit(emit, begin: begin, end: end)
+        case .fused:
+            preconditionFailure("handled above")
         }
         builder.returnVoid()
         tasks.append((function, count))
     }
+    for (i, kernel) in plan.kernels.enumerated() { try emitKernel(kernel, name: "\(symbolPrefix)kernel\(i)") }
 
     let parallelForType = c.function(returning: c.void, [c.pointer, c.pointer, c.pointer, c.i64])
     let entryName = "\(symbolPrefix)entry"

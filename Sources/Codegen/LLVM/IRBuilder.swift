@@ -151,6 +151,13 @@ public final class IRBuilder {
         return IRValue(ref: LLVMBuildInBoundsGEP2(ref, element.ref, base.ref, &indices, 1, ""))
     }
 
+    /// `&base[index]` without the in-bounds promise: for addresses a masked access may form
+    /// outside the object (its masked lanes read nothing).
+    public func offsetPointer(_ element: IRType, _ base: IRValue, _ index: IRValue) -> IRValue {
+        var indices: [LLVMValueRef?] = [index.ref]
+        return IRValue(ref: LLVMBuildGEP2(ref, element.ref, base.ref, &indices, 1, ""))
+    }
+
     public func load(_ type: IRType, _ pointer: IRValue, alignment: Int) -> IRValue {
         let load = LLVMBuildLoad2(ref, type.ref, pointer.ref, "")!
         LLVMSetAlignment(load, UInt32(alignment))

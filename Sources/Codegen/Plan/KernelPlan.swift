@@ -148,6 +148,18 @@ public enum Kernel: Sendable {
     case matmul(MatmulKernel)
     /// Online-softmax attention over packed query, key and value panels.
     case attention(AttentionKernel)
+    /// Several reductions of the middle dim of an `[outer, reduced, inner]` view in one read.
+    case multiReduce(MultiReduceKernel)
+    /// A gate's MLP on its pooled descriptors, one batch element per task.
+    case gateMLP(GateMLPKernel)
+    /// `Σ_c w[c] · x[n, c, s] + b` for every position s (attention-pooling logits).
+    case channelWeightedSum(ChannelWeightedSumKernel)
+    /// `Σ_s a[n, s] · x[n, c, s]` for every channel c (attention-pooled descriptors).
+    case rowDot(RowDotKernel)
+    /// A spatial gate's convolution, normalisation and sigmoid over its pooled maps.
+    case spatialConv(SpatialConvKernel)
+    /// One fused op lowered to several phases run in order (each its own parallel loop).
+    case fused(FusedKernel)
     case pool(PoolKernel)
 }
 
@@ -275,4 +287,62 @@ public struct AttentionKernel: Sendable {
     public var output: Access
     /// The probabilities over `[batch..., queries, keys]`, when they are a result.
     public var probabilities: Access?
+}
+
+public struct MultiReduceKernel: Sendable {
+    public var outer: Int, reduced: Int, inner: Int
+    /// Contiguous `[outer, reduced, inner]`.
+    public var input: BufferID
+    /// Each function's result, contiguous `[outer, inner]`.
+    public var outputs: [(function: ReduceFunction, buffer: BufferID)]
+}
+
+public struct GateMLPKernel: Sendable {
+    public var batch: Int, channels: Int, hidden: Int
+    /// Each pooling's descriptors `[batch, channels]`, summed through the shared MLP.
+    public var descriptors: [BufferID]
+    public var w1: BufferID, b1: BufferID?
+    public var norm: (scale: BufferID, shift: BufferID, epsilon: Double)?
+    public var w2: BufferID, b2: BufferID?
+    /// Apply a sigmoid to the summed gate.
+    public var sigmoid: Bool
+    /// The gate `[batch, channels]`.
+    public var output: BufferID
+}
+
+public struct ChannelWeightedSumKernel: Sendable {
+    public var batch: Int, channels: Int, positions: Int
+    public var input: BufferID
+    public var weight: BufferID, bias: BufferID
+    /// `[batch, positions]`.
+    public var output: BufferID
+}
+
+public struct RowDotKernel: Sendable {
+    public var batch: Int, rows: Int, length: Int
+    /// `[batch, rows, length]`.
+    public var matrix: BufferID
+    /// `[batch, length]`.
+    public var vector: BufferID
+    /// `[batch, rows]`.
+    public var output: BufferID
+}
+
+public struct SpatialConvKernel: Sendable {
+    public var batch: Int, rows: Int, columns: Int
+    /// Pooled maps, each read at `n · batchStride + r · rowStride + s · columnStride`.
+    public var maps: [BufferID]
+    public var batchStride: Int, rowStride: Int, columnStride: Int
+    public var weight: BufferID
+    public var kernelHeight: Int, kernelWidth: Int
+    public var padding: [Int]
+    public var norm: (scale: BufferID, shift: BufferID, mean: BufferID, variance: BufferID, epsilon: Double)?
+    /// The gate, contiguous `[batch, rows, columns]`.
+    public var output: BufferID
+}
+
+public struct FusedKernel: Sendable {
+    /// The fused op's name, as the plan prints it.
+    public var name: String
+    public var phases: [Kernel]
 }

@@ -279,6 +279,10 @@ struct KernelPlanner {
             lowerConv2D(node, attributes)
         case .attention(let attributes):
             lowerAttention(node, attributes)
+        case .channelGate(let attributes):
+            lowerChannelGate(node, attributes)
+        case .spatialGate(let attributes):
+            lowerSpatialGate(node, attributes)
         case .gather, .convTranspose2d:
             throw PlanError("the code generator does not support \(node.op.mnemonic) yet; run with --interp")
         case .pool2d(let kind, let attributes):
@@ -421,6 +425,14 @@ extension Kernel {
             return [k.packedQuery, k.packedKey, k.packedValue, k.output.buffer] + (k.scoreWeight.map { [$0] } ?? [])
                 + (k.mask?.loads.map(\.buffer) ?? []) + (k.probabilities.map { [$0.buffer] } ?? [])
         case .pool(let k): return [k.input, k.output]
+        case .multiReduce(let k): return [k.input] + k.outputs.map(\.buffer)
+        case .gateMLP(let k):
+            return k.descriptors + [k.w1, k.w2, k.output] + [k.b1, k.b2, k.norm?.scale, k.norm?.shift].compactMap { $0 }
+        case .channelWeightedSum(let k): return [k.input, k.weight, k.bias, k.output]
+        case .rowDot(let k): return [k.matrix, k.vector, k.output]
+        case .spatialConv(let k):
+            return k.maps + [k.weight, k.output] + [k.norm?.scale, k.norm?.shift, k.norm?.mean, k.norm?.variance].compactMap { $0 }
+        case .fused(let k): return k.phases.flatMap(\.buffers)
         }
     }
 }

@@ -8,7 +8,12 @@ extension KernelPlan: CustomStringConvertible {
             lines.append("  b\(i) \(buffer.name.isEmpty ? "_" : buffer.name): \(buffer.elementType.rawValue) x \(buffer.elementCount) \(storageText(buffer.storage))")
         }
         for (i, kernel) in kernels.enumerated() {
-            lines.append("  k\(i) \(kernel.text)")
+            if case .fused(let group) = kernel {
+                lines.append("  k\(i) \(group.name), \(group.phases.count) phases:")
+                for (j, phase) in group.phases.enumerated() { lines.append("    \(j). \(phase.text)") }
+            } else {
+                lines.append("  k\(i) \(kernel.text)")
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -54,6 +59,18 @@ extension Kernel {
             let extras = [k.causal ? "causal" : nil, k.scoreWeight.map { "weight \($0)" }, k.mask.map { "mask \($0.text)" },
                           k.probabilities.map { "probabilities \($0)" }].compactMap { $0 }
             return "attention \(k.score.rawValue) batch \(list(k.batchShape)) queries \(k.queries) keys \(k.keys) features \(k.features)->\(k.valueFeatures) \(k.packedQuery) \(k.packedKey) \(k.packedValue)\(extras.isEmpty ? "" : " " + extras.joined(separator: " ")) -> \(k.output) tile \(k.tile.rows)x\(k.tile.columns)"
+        case .multiReduce(let k):
+            return "reduce \(k.outputs.map { "\($0.function.rawValue) -> \($0.buffer)" }.joined(separator: ", ")) of \(k.input)[outer \(k.outer), reduced \(k.reduced), inner \(k.inner)] in one read"
+        case .gateMLP(let k):
+            return "gate mlp \(k.descriptors.map(\.description).joined(separator: " + ")) through \(k.w1)[\(k.hidden)x\(k.channels)]\(k.norm == nil ? "" : ", layer norm"), relu, \(k.w2)\(k.sigmoid ? ", sigmoid" : "") -> \(k.output)[\(k.batch)x\(k.channels)]"
+        case .channelWeightedSum(let k):
+            return "weighted channel sum \(k.input)[\(k.batch)x\(k.channels)x\(k.positions)] by \(k.weight) + \(k.bias) -> \(k.output)"
+        case .rowDot(let k):
+            return "row dot \(k.matrix)[\(k.batch)x\(k.rows)x\(k.length)] with \(k.vector) -> \(k.output)"
+        case .spatialConv(let k):
+            return "spatial conv \(k.maps.map(\.description).joined(separator: ", ")) [\(k.batch)x\(k.rows)x\(k.columns)] kernel \(k.kernelHeight)x\(k.kernelWidth) by \(k.weight)\(k.norm == nil ? "" : ", batch norm"), sigmoid -> \(k.output)"
+        case .fused(let k):
+            return "\(k.name) (\(k.phases.count) phases)"
         case .pool(let k):
             return "\(k.kind == .max ? "max" : "avg")_pool \(k.input)[\(k.planes)x\(k.height)x\(k.width)] kernel \(list(k.attributes.kernel)) stride \(list(k.attributes.stride)) -> \(k.output)[\(k.outputHeight)x\(k.outputWidth)]"
         }

@@ -27,6 +27,17 @@ extension Graph {
                 let scores = out / Double(max(v.last ?? 1, 1)) * Double(type(of: node.operands[1]).staticShape?.dropLast().last ?? 0)
                 let product = a.score == .dot ? 2 * d : 4 * d
                 flops += scores * (product + 2 * dv + 6 + (node.operands.count > a.fixedOperandCount ? 1 : 0))
+            case .channelGate(let a):
+                // Each pooling reads x once, the MLP is two small products per pooling, applying reads x again.
+                let x = type(of: node.operands[0]).staticShape ?? [1, 1]
+                let w1 = type(of: node.operands[a.pools == [.attention] ? 3 : 1]).staticShape ?? [0, 0]
+                let pools = Double(a.pools.count) * (a.pools == [.attention] ? 3 : 1)
+                flops += out * pools + Double(x[0]) * Double(a.pools.count) * 4 * Double(w1[0] * w1[1]) + out
+            case .spatialGate(let a):
+                let w = type(of: node.operands[1]).staticShape ?? [1, 1, 1, 1]
+                let x = type(of: node.operands[0]).staticShape ?? [1, 1, 1, 1]
+                let map = out / Double(x[a.dims[0]])
+                flops += out * Double(a.pools.count) + map * (2 * Double(w[1] * w[2] * w[3]) + 1) + out
             case .elementwise(let expression):
                 flops += out * Double(expression.operationCount)
             case .reduce:

@@ -8,6 +8,10 @@ public enum Op: Hashable, Sendable {
     case elementwise(ElementwiseExpression)
     /// Softmax attention as one op (see `AttentionAttributes`).
     case attention(AttentionAttributes)
+    /// A pooled channel gate as one op (see `ChannelGateAttributes`).
+    case channelGate(ChannelGateAttributes)
+    /// A pooled spatial gate as one op (see `SpatialGateAttributes`).
+    case spatialGate(SpatialGateAttributes)
     case constant(ConstantValue)
     /// Each element holds its index along `axis` (shape from the result type): the base of masks.
     case iota(axis: Int)

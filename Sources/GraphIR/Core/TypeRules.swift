@@ -38,6 +38,14 @@ public func inferResultTypes(_ op: Op, operands: [TensorType], declared: [Tensor
     case .attention(let a):
         return try attentionResultTypes(a, operands)
 
+    case .channelGate(let a):
+        try rules.expectOperandCount(a.operandCount)
+        return [try channelGateType(a, operands)]
+
+    case .spatialGate(let a):
+        try rules.expectOperandCount(a.operandCount)
+        return [try spatialGateType(a, operands)]
+
     case .constant(let value):
         try rules.expectOperandCount(0)
         let type = try rules.declaredType(declared, for: "constant")
@@ -553,4 +561,60 @@ private func attentionResultTypes(_ a: AttentionAttributes, _ operands: [TensorT
     }
     let output = TensorType(.f32, batch + [sq, dv])
     return a.weights ? [output, TensorType(.f32, batch + [sq, sk])] : [output]
+}
+
+/// The typing rule of `channel_gate` (see `ChannelGateAttributes`).
+private func channelGateType(_ a: ChannelGateAttributes, _ operands: [TensorType]) throws(TypeRuleError) -> TensorType {
+    let x = operands[0]
+    guard x.elementType == .f32, x.rank >= 3 else { throw TypeRuleError("channel_gate needs an f32 input [N, C, spatial…], got \(x)", operand: 0) }
+    guard !a.pools.isEmpty, a.pools.count == Set(a.pools).count, !a.pools.contains(.attention) || a.pools == [.attention] else {
+        throw TypeRuleError("channel_gate pools must be distinct avg/max, or attention alone")
+    }
+    let c = x.shape[1]
+    var next = 1
+    func expect(_ shape: [Dim], _ what: String) throws(TypeRuleError) {
+        let t = operands[next]
+        guard t.elementType == .f32, t.shape == shape else {
+            throw TypeRuleError("channel_gate \(what) must be f32[\(shape.map(\.description).joined(separator: ","))], got \(t)", operand: next)
+        }
+        next += 1
+    }
+    if a.pools == [.attention] {
+        try expect([c], "attention weight")
+        try expect([1], "attention bias")
+    }
+    let w1 = operands[next]
+    guard w1.rank == 2, w1.shape[1] == c else { throw TypeRuleError("channel_gate first weight must be [hidden, \(c)], got \(w1)", operand: next) }
+    let p = w1.shape[0]
+    try expect([p, c], "first weight")
+    if a.bias { try expect([p], "first bias") }
+    if a.layerNorm {
+        try expect([p], "norm scale")
+        try expect([p], "norm shift")
+    }
+    try expect([c, p], "second weight")
+    if a.bias { try expect([c], "second bias") }
+    return x
+}
+
+/// The typing rule of `spatial_gate` (see `SpatialGateAttributes`).
+private func spatialGateType(_ a: SpatialGateAttributes, _ operands: [TensorType]) throws(TypeRuleError) -> TensorType {
+    let x = operands[0]
+    guard x.elementType == .f32, x.rank == 4 else { throw TypeRuleError("spatial_gate needs an f32 rank-4 input, got \(x)", operand: 0) }
+    guard Set(a.dims) == [1, 2, 3], a.dims.count == 3 else { throw TypeRuleError("dims must order 1, 2 and 3, got \(a.dims)") }
+    guard !a.pools.isEmpty, a.pools.count == Set(a.pools).count else { throw TypeRuleError("spatial_gate pools must be distinct mean/max") }
+    let w = operands[1]
+    guard w.elementType == .f32, w.rank == 4, w.shape[0] == 1, w.shape[1] == .known(a.pools.count),
+          let kh = w.shape[2].value, let kw = w.shape[3].value else {
+        throw TypeRuleError("spatial_gate weight must be [1, \(a.pools.count), kh, kw], got \(w)", operand: 1)
+    }
+    guard a.padding.count == 2, 2 * a.padding[0] == kh - 1, 2 * a.padding[1] == kw - 1 else {
+        throw TypeRuleError("spatial_gate padding \(a.padding) must keep the map's size for a \(kh)x\(kw) kernel")
+    }
+    if a.batchNorm {
+        for i in 2..<6 where operands[i] != TensorType(.f32, [1]) {
+            throw TypeRuleError("spatial_gate batch-norm parameters must be f32[1], got \(operands[i])", operand: i)
+        }
+    }
+    return x
 }

@@ -9,6 +9,8 @@ extension Op {
         switch self {
         case .elementwise: return "elementwise"
         case .attention: return "attention"
+        case .channelGate: return "channel_gate"
+        case .spatialGate: return "spatial_gate"
         case .constant: return "constant"
         case .iota: return "iota"
         case .unary(let f): return f == .geluTanh ? "gelu" : f.rawValue
@@ -39,7 +41,7 @@ extension Op {
 
     /// Every mnemonic the parser knows.
     public static var mnemonics: [String] {
-        ["elementwise", "attention", "constant", "iota", "select", "cast", "matmul", "linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d",
+        ["elementwise", "attention", "channel_gate", "spatial_gate", "constant", "iota", "select", "cast", "matmul", "linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d",
          "reshape", "transpose", "concat", "slice", "gather", "split", "broadcast", "squeeze", "unsqueeze", "softmax",
          "layer_norm", "batch_norm"]
             + UnaryFunction.allCases.filter { $0 != .geluTanh }.map(\.rawValue)
@@ -56,6 +58,18 @@ extension Op {
             out.add("scale", .float(a.scale), unless: .float(1))
             out.add("causal", .bool(a.causal), unless: false)
             out.add("weights", .bool(a.weights), unless: false)
+        case .channelGate(let a):
+            out.add("pool", .list(a.pools.map { .word($0.rawValue) }), unless: .list([.word("avg")]))
+            out.add("bias", .bool(a.bias), unless: true)
+            out.add("norm", .word(a.layerNorm ? "layer_norm" : "none"), unless: .word("none"))
+            out.add("eps", .float(a.epsilon), unless: .float(1e-5))
+            out.add("combine", .word(a.combine.rawValue), unless: .word("scale"))
+        case .spatialGate(let a):
+            out.add("pool", .list(a.pools.map { .word($0.rawValue) }))
+            out.add("dims", .ints(a.dims), unless: [1, 2, 3])
+            out.add("padding", .ints(a.padding))
+            out.add("norm", .word(a.batchNorm ? "batch_norm" : "none"), unless: .word("none"))
+            out.add("eps", .float(a.epsilon), unless: .float(1e-5))
         case .constant(.splat(let x)): out.add("value", .float(x))
         case .constant(.elements(let xs)): out.add("values", .list(xs.map { .float($0) }))
         case .iota(let axis): out.add("axis", .integer(axis))
@@ -128,6 +142,20 @@ extension Op {
                 self = .constant(.splat(try a.float("value")))
             }
         case "iota": self = .iota(axis: try a.integer("axis"))
+        case "channel_gate":
+            let pools = try a.words("pool", default: ["avg"], allowed: ChannelPooling.allCases.map(\.rawValue))
+            self = .channelGate(ChannelGateAttributes(
+                pools: pools.map { ChannelPooling(rawValue: $0)! }, bias: try a.bool("bias", default: true),
+                layerNorm: try a.word("norm", default: "none", allowed: ["none", "layer_norm"]) == "layer_norm",
+                epsilon: try a.float("eps", default: 1e-5),
+                combine: ChannelGateAttributes.Combine(rawValue: try a.word("combine", default: "scale", allowed: ["scale", "add"]))!))
+        case "spatial_gate":
+            let pools = try a.words("pool", allowed: SpatialPooling.allCases.map(\.rawValue))
+            self = .spatialGate(SpatialGateAttributes(
+                pools: pools.map { SpatialPooling(rawValue: $0)! }, dims: try a.integers("dims", default: [1, 2, 3]),
+                padding: try a.pair("padding"),
+                batchNorm: try a.word("norm", default: "none", allowed: ["none", "batch_norm"]) == "batch_norm",
+                epsilon: try a.float("eps", default: 1e-5)))
         case "attention":
             let score = try a.word("score", default: "dot", allowed: AttentionScore.allCases.map(\.rawValue))
             self = .attention(AttentionAttributes(score: AttentionScore(rawValue: score)!, scale: try a.float("scale", default: 1),
@@ -299,6 +327,20 @@ private struct AttributeReader {
         guard case .word(let w) = value else { throw AttributeError(.wrongKind(name: name, expected: "one of \(allowed.joined(separator: ", "))", got: value.kindName)) }
         guard allowed.contains(w) else { throw AttributeError(.notAllowed(name: name, value: w, allowed: allowed)) }
         return w
+    }
+
+    /// A list of words, each one of `allowed`.
+    mutating func words(_ name: String, default defaultValue: [String]? = nil, allowed: [String]) throws(AttributeError) -> [String] {
+        guard let value = take(name) else { return try orDefault(name, defaultValue) }
+        let expected = "a list of \(allowed.joined(separator: ", "))"
+        guard case .list(let items) = value, !items.isEmpty else { throw AttributeError(.wrongKind(name: name, expected: expected, got: value.kindName)) }
+        var result: [String] = []
+        for item in items {
+            guard case .word(let w) = item else { throw AttributeError(.wrongKind(name: name, expected: expected, got: "a list holding \(item.kindName)")) }
+            guard allowed.contains(w) else { throw AttributeError(.notAllowed(name: name, value: w, allowed: allowed)) }
+            result.append(w)
+        }
+        return result
     }
 
     mutating func string(_ name: String) throws(AttributeError) -> String {

@@ -21,6 +21,9 @@ public struct PassPipeline {
             simplify,
             .pass(FuseAttention()),
             simplify,
+            .pass(FuseChannelGate()),
+            .pass(FuseSpatialGate()),
+            .pass(EliminateDeadCode()),
             .pass(FuseElementwise()),
             .pass(EliminateDeadCode()),
         ])
