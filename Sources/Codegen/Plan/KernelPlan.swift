@@ -200,6 +200,11 @@ public struct LayerNormKernel: Sendable {
 public struct MatmulTile: Sendable, Equatable {
     public var rows: Int
     public var columns: Int
+
+    public init(rows: Int, columns: Int) {
+        self.rows = rows
+        self.columns = columns
+    }
 }
 
 /// Copies `batch` matrices into panels: for the left operand, panels of `tile.rows` rows stored
