@@ -14,13 +14,11 @@ extension KernelPlanner {
         // A panel of as many query rows as there are, up to the micro-kernel's rows.
         let attentionTile = MatmulTile(rows: min(tile.rows, queries), columns: tile.columns)
         // The dot score's scale multiplies q once, while packed; the additive one scales w instead.
-        let query = packMatrix(.left, q, batchShape: Array(qShape.dropLast(2)), matrixSize: queries * features, rows: queries,
-                               columns: features, rowStride: features, columnStride: 1, scale: a.score == .dot ? a.scale : 1,
-                               tile: attentionTile)
-        let key = packMatrix(.right, k, batchShape: Array(kShape.dropLast(2)), matrixSize: keys * features, rows: features,
-                             columns: keys, rowStride: 1, columnStride: features, tile: attentionTile)
-        let value = packMatrix(.right, v, batchShape: Array(vShape.dropLast(2)), matrixSize: keys * valueFeatures, rows: keys,
-                               columns: valueFeatures, rowStride: valueFeatures, columnStride: 1, tile: attentionTile)
+        let query = packOperand(.left, q, rows: queries, columns: features, transposed: false, scale: a.score == .dot ? a.scale : 1,
+                                tile: attentionTile)
+        // Keys as the right operand [features × keys]: the key tensor read transposed.
+        let key = packOperand(.right, k, rows: features, columns: keys, transposed: true, tile: attentionTile)
+        let value = packOperand(.right, v, rows: keys, columns: valueFeatures, transposed: false, tile: attentionTile)
         var scoreWeight: BufferID?
         if a.score == .additive {
             let w = node.operands[3]
@@ -45,7 +43,7 @@ extension KernelPlanner {
             packedQuery: query.buffer, packedKey: key.buffer, packedValue: value.buffer,
             queryBatchStrides: batchStrides(qShape, query.perBatch), keyBatchStrides: batchStrides(kShape, key.perBatch),
             valueBatchStrides: batchStrides(vShape, value.perBatch), scoreWeight: scoreWeight, mask: mask,
-            output: Access(buffer: buffer(of: node.results[0]), offset: 0, strides: rowMajorStrides(outputShape)),
+            output: access(of: node.results[0]),
             probabilities: a.weights
                 ? Access(buffer: buffer(of: node.results[1]), offset: 0, strides: rowMajorStrides(batch + [queries, keys])) : nil)))
     }

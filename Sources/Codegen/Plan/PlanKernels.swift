@@ -37,6 +37,12 @@ struct KernelPlanner {
     var fused: Set<ValueID> = []
     /// Fused values whose expressions read no memory (constants, iotas, masks built from them).
     var loadFree: Set<ValueID> = []
+    /// Transposes and reshapes read through strides instead of copied (see `findFoldedViews`).
+    var foldedViews: Set<ValueID> = []
+    /// Packed panels already made, by the pack kernel's text (its source, shape and tile).
+    var packedOperands: [String: BufferID] = [:]
+    /// Attention results written straight into their transpose's buffer, with the strides.
+    var writtenTransposed: [ValueID: (target: ValueID, strides: [Int])] = [:]
 
     init(graph: Graph, tile: MatmulTile) {
         self.graph = graph
@@ -50,6 +56,7 @@ struct KernelPlanner {
             throw PlanError("value \(value.name.map { "'\($0)'" } ?? "") has symbolic type \(value.type); bind its dims first")
         }
         findFusedValues()
+        findFoldedViews()
         assignStorage()
         for node in graph.nodes { try lower(node) }
         copyAliasedOutputs()
@@ -182,7 +189,13 @@ struct KernelPlanner {
     /// Reads `id` at every point of an iteration space of `shape` under numpy broadcasting.
     mutating func broadcastAccess(_ id: ValueID, to shape: [Int]) -> Access {
         let own = graph.type(of: id).staticShape!
-        return Access(buffer: buffer(of: id), offset: 0, strides: broadcastElementStrides(own, to: shape))
+        var access = access(of: id)
+        let offset = shape.count - own.count
+        access.strides = shape.indices.map { i in
+            let j = i - offset
+            return j < 0 || own[j] == 1 ? 0 : access.strides[j]
+        }
+        return access
     }
 
     /// The expression for `id` at a point of a user's iteration space `shape`: a load, or the
@@ -243,8 +256,10 @@ struct KernelPlanner {
         case .constant(.splat), .iota, .unary, .binary, .select, .cast, .broadcast, .batchNorm, .elementwise:
             if !fused.contains(result) { emitElementwise(result, elementwiseExpression(node)) }
         case .transpose(let permutation):
-            let strides = rowMajorStrides(graph.type(of: node.operands[0]).staticShape!)
-            let access = Access(buffer: buffer(of: node.operands[0]), offset: 0, strides: permutation.map { strides[$0] })
+            // Folded into its readers, or already written in this layout by its producer.
+            if foldedViews.contains(result) || writtenTransposed[node.operands[0]]?.target == result { return }
+            var access = access(of: node.operands[0])
+            access.strides = permutation.map { access.strides[$0] }
             emitElementwise(result, .load(access, graph.type(of: result).elementType))
         case .slice(let axes, let starts, let ends, let steps):
             lowerSlice(node.operands[0], result, axes: axes, starts: starts, ends: ends, steps: steps)

@@ -12,15 +12,9 @@ extension KernelPlanner {
         let shape = graph.type(of: result).staticShape!
         let batch = Array(shape.dropLast(2))
         let (m, n) = (shape[shape.count - 2], shape[shape.count - 1])
-        let (aRows, aColumns) = (aShape[aShape.count - 2], aShape[aShape.count - 1])
-        let (bRows, bColumns) = (bShape[bShape.count - 2], bShape[bShape.count - 1])
-        let k = transposeA ? aRows : aColumns
-        let left = packMatrix(.left, a, batchShape: Array(aShape.dropLast(2)), matrixSize: aRows * aColumns,
-                              rows: m, columns: k,
-                              rowStride: transposeA ? 1 : aColumns, columnStride: transposeA ? aColumns : 1)
-        let right = packMatrix(.right, b, batchShape: Array(bShape.dropLast(2)), matrixSize: bRows * bColumns,
-                               rows: k, columns: n,
-                               rowStride: transposeB ? 1 : bColumns, columnStride: transposeB ? bColumns : 1)
+        let k = transposeA ? aShape[aShape.count - 2] : aShape[aShape.count - 1]
+        let left = packOperand(.left, a, rows: m, columns: k, transposed: transposeA)
+        let right = packOperand(.right, b, rows: k, columns: n, transposed: transposeB)
         plan.kernels.append(.matmul(MatmulKernel(
             batchShape: batch, m: m, n: n, k: k, tile: tile,
             packedLeft: left.buffer, packedRight: right.buffer,
@@ -28,6 +22,20 @@ extension KernelPlanner {
             rightBatchStrides: broadcastElementStrides(Array(bShape.dropLast(2)), to: batch).map { $0 * right.perBatch },
             output: Access(buffer: buffer(of: result), offset: 0, strides: rowMajorStrides(batch).map { $0 * m * n }),
             outputRowStride: n, bias: nil)))
+    }
+
+    /// Packs a matmul-like operand `[batch…, r, c]` (read as its transpose when `transposed`)
+    /// through whatever strides it has: a folded transpose costs nothing extra here.
+    mutating func packOperand(_ side: PackKernel.Side, _ id: ValueID, rows: Int, columns: Int, transposed: Bool, scale: Double = 1,
+                              tile: MatmulTile? = nil) -> (buffer: BufferID, perBatch: Int) {
+        let access = access(of: id)
+        let rank = access.strides.count
+        let (rowStride, columnStride) = transposed ? (access.strides[rank - 1], access.strides[rank - 2])
+                                                   : (access.strides[rank - 2], access.strides[rank - 1])
+        let batchShape = Array(graph.type(of: id).staticShape!.dropLast(2))
+        return pack(side, .matrix(buffer: access.buffer, offset: access.offset, batchStrides: Array(access.strides.dropLast(2)),
+                                  rowStride: rowStride, columnStride: columnStride),
+                    batchShape: batchShape, rows: rows, columns: columns, name: "\(graph[id].name ?? "operand").packed", scale: scale, tile: tile)
     }
 
     /// `x · weightᵀ + bias` with every leading dim of x folded into the rows.
@@ -95,8 +103,12 @@ extension KernelPlanner {
                                name: String, scale: Double = 1, tile: MatmulTile? = nil) -> (buffer: BufferID, perBatch: Int) {
         var kernel = PackKernel(side: side, source: source, batchShape: batchShape, rows: rows, columns: columns, tile: tile ?? self.tile,
                                 output: BufferID(0), scale: scale)
+        // The same operand packed the same way again (x feeding the q, k and v projections) reuses the panels.
+        let key = Kernel.pack(kernel).text
+        if let packed = packedOperands[key] { return (packed, kernel.packedCount) }
         kernel.output = scratch(name, floats: batchShape.reduce(1, *) * kernel.packedCount)
         plan.kernels.append(.pack(kernel))
+        packedOperands[key] = kernel.output
         return (kernel.output, kernel.packedCount)
     }
 }
