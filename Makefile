@@ -30,5 +30,6 @@ test: deps
 	swift test --skip-build
 	python3 $(CONFORMANCE)/check.py --attnc $(DEBUG) --samples samples
 	python3 $(CONFORMANCE)/check.py --attnc $(DEBUG) --samples samples --extra="--threads 1"
+	python3 $(CONFORMANCE)/check.py --attnc $(DEBUG) --samples samples --extra=--no-fuse
 	python3 $(CONFORMANCE)/check.py --attnc $(DEBUG) --samples samples --extra=--interp
 	scripts/onnx-node-tests.sh
