@@ -89,7 +89,7 @@ extension GraphGenerator {
     }
 
     /// An NCHW pool value, or a new input of that rank.
-    private func image() -> PoolEntry {
+    func image() -> PoolEntry {
         if let x = pickFloat({ $0.rank == 4 && $0.shape[2] * $0.shape[3] >= 4 }), random.chance(0.7) { return x }
         var shape = [random.pick([1, 2]), random.pick([1, 2, 3, 5, 16]), random.pick([3, 5, 7, 9, 16, 17]), random.pick([3, 5, 7, 9, 16, 17])]
         while shape.reduce(1, *) > options.maxSourceElements { shape[1] = max(1, shape[1] / 2) }
@@ -162,7 +162,7 @@ extension GraphGenerator {
     }
 
     /// A weight of `shape` (an input when weights are off); running variances are positive.
-    private func parameter(_ shape: [Int], role: String = "weight") -> TensorValue {
+    func parameter(_ shape: [Int], role: String = "weight") -> TensorValue {
         if options.allowsWeights { return addWeight(shape, role: role).value }
         let value = fresh(shape).value
         return role == "running_var" ? positive(value) : value

@@ -65,7 +65,7 @@ final class GraphGenerator {
             (6, reduceStep), (4, softmaxStep), (6, matmulStep), (3, linearStep), (4, convolutionStep),
             (3, poolStep), (4, reshapeStep), (4, transposeStep), (3, concatStep), (5, sliceStep),
             (2, splitStep), (2, broadcastStep), (3, squeezeStep), (2, layerNormStep), (2, batchNormStep),
-            (2, constantStep), (1, iotaStep),
+            (2, constantStep), (1, iotaStep), (4, attentionStep), (2, channelGateStep), (2, spatialGateStep),
         ]
         return steps[random.weightedIndex(steps.map(\.weight))].run()
     }

@@ -51,6 +51,13 @@ public struct RandomGraphOptions: Sendable {
 ///   i1 and integer values alike.
 /// - layer_norm over any trailing dims with optional scale and bias, batch_norm.
 /// - constants: inline scalars, splat tensors and listed elements; iota.
+/// - motifs for the fusion passes, built from the ops above: softmax attention (dot-product
+///   or additive scores, either score layout, keys stored either way, scale on the query or the
+///   scores, additive, causal, boolean or near-miss masks, multi-head projections, the weighted
+///   sum as a matmul or a summed product, probabilities read twice), channel gates (average
+///   and/or max pooling, linear or 1×1-convolution MLP, sigmoid scale or residual add) and
+///   spatial gates (channel mean and/or max, k×k convolution, optional batch norm, rotated
+///   inputs as in triplet attention).
 /// Outputs are the last value and up to two other unused values, sometimes an input, a view of
 /// another output or a constant (outputs that need a copy).
 ///

@@ -26,6 +26,8 @@ final class ThreadPoolState: @unchecked Sendable {
     /// Set while a caller owns the workers; a second caller (nested or concurrent) runs serially.
     let busy = Atomic<Bool>(false)
 
+    // pthread rather than `Synchronization.Mutex`: ThreadSanitizer understands pthread locks but
+    // not the raw futex calls that `Mutex` makes on Linux.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let workAvailable = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private let workDone = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)

@@ -11,7 +11,7 @@ struct Attnc: ParsableCommand {
         abstract: "A compiler for neural-network attention modules.",
         discussion: "MODEL is a .gir text file (see docs/IR.md) or an .onnx model (see docs/ONNX.md).",
         version: version,
-        subcommands: [Check.self, Run.self, Dump.self, Bench.self, Version.self])
+        subcommands: [Check.self, Run.self, Compile.self, Dump.self, Bench.self, Version.self])
 }
 
 /// Entry point: runs the command and makes every failure print to stderr and exit with 1.

@@ -16,16 +16,16 @@ public enum TargetCPU {
         public let features: String
         /// Whether the CPU exists only on x86-64 triples.
         public let x86Only: Bool
-        public let summary: String
     }
 
-    /// Every CPU `--target-cpu` accepts besides `native`, in the order help text lists them.
+    /// Every CPU `--target-cpu` accepts besides `native`, in the order help text lists them
+    /// (docs/AOT.md describes each).
     public static let entries: [Entry] = [
-        Entry(name: "generic", features: "", x86Only: false, summary: "the triple's baseline (SSE2 on x86-64, NEON on AArch64), 4 lanes"),
-        Entry(name: "x86-64", features: "", x86Only: true, summary: "x86-64 baseline (SSE2), 4 lanes"),
-        Entry(name: "x86-64-v2", features: "", x86Only: true, summary: "SSE4.2 and POPCNT, 4 lanes"),
-        Entry(name: "x86-64-v3", features: "+avx,+avx2,+fma", x86Only: true, summary: "AVX2 and FMA (Haswell, Zen 1 and later), 8 lanes"),
-        Entry(name: "x86-64-v4", features: "+avx,+avx2,+fma,+avx512f", x86Only: true, summary: "AVX-512 F/BW/CD/DQ/VL, 16 lanes"),
+        Entry(name: "generic", features: "", x86Only: false),
+        Entry(name: "x86-64", features: "", x86Only: true),
+        Entry(name: "x86-64-v2", features: "", x86Only: true),
+        Entry(name: "x86-64-v3", features: "+avx,+avx2,+fma", x86Only: true),
+        Entry(name: "x86-64-v4", features: "+avx,+avx2,+fma,+avx512f", x86Only: true),
     ]
 
     /// The names `--target-cpu` accepts.
@@ -39,8 +39,8 @@ public enum TargetCPU {
     public static func resolve(cpu: String?, features: String?, host: TargetDescription = .host()) throws -> TargetDescription {
         let extra = try features.map(parseFeatures) ?? []
         let name = cpu ?? "native"
-        if name == "native" || name == "host" {
-            return TargetDescription(triple: host.triple, cpu: host.cpu, features: merge(host.features, extra))
+        if name == "native" {
+            return TargetDescription(triple: host.triple, cpu: host.cpu, features: try withEVEX512(merge(host.features, extra)))
         }
         guard let entry = entries.first(where: { $0.name == name }) else {
             throw Diagnostic(.error, "unknown target CPU '\(name)'; attnc compile supports \(names.joined(separator: ", ")) (see docs/AOT.md)")
@@ -48,7 +48,19 @@ public enum TargetCPU {
         if entry.x86Only && !host.triple.hasPrefix("x86_64") {
             throw Diagnostic(.error, "target CPU '\(name)' is an x86-64 CPU, but attnc compiles for \(host.triple); use generic or native")
         }
-        return TargetDescription(triple: host.triple, cpu: name, features: merge(entry.features, extra))
+        return TargetDescription(triple: host.triple, cpu: name, features: try withEVEX512(merge(entry.features, extra)))
+    }
+
+    /// LLVM 18 split 512-bit registers off AVX-512 into `evex512`; a CPU without AVX-512 given
+    /// `+avx512f` lacks it, and LLVM aborts on the first 512-bit vector. attnc uses 16 lanes
+    /// whenever `avx512f` is on, so it turns `evex512` on with it.
+    private static func withEVEX512(_ features: String) throws -> String {
+        let items = features.split(separator: ",").map(String.init)
+        guard items.contains("+avx512f"), Int(LLVMSetup.version.prefix { $0.isNumber }) ?? 0 >= 18 else { return features }
+        if items.contains("-evex512") {
+            throw Diagnostic(.error, "--target-features: -evex512 with +avx512f is not supported (attnc uses 512-bit vectors whenever avx512f is on)")
+        }
+        return items.contains("+evex512") ? features : features + ",+evex512"
     }
 
     /// `+a,-b` as a list, checking every entry has a sign and a name.

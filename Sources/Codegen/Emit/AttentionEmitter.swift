@@ -196,6 +196,11 @@ struct AttentionEmitter {
                 let keyStride = access.strides[batchRank + 1]
                 let pointer = e.pointer(to: access.buffer)
                 if keyStride == 0 { return b.splat(try e.load(type, pointer, base, count: 1), lanes: lanes) }
+                if keyStride == 1 && type == .f32 {
+                    // Contiguous keys: one masked vector load (lanes past the last key read nothing).
+                    let first = b.add(base, b.extractElement(keys, 0))
+                    return maskedLoad(b, b.offsetPointer(e.context.f32, pointer, first), valid, e.context.f32.vector(lanes))
+                }
                 // Lanes past the last key read key 0 of the row instead (always in bounds).
                 let clampedKeys = b.select(valid, keys, e.context.constant(0, e.context.i64.vector(lanes)))
                 var vector = e.context.undefined(try e.registerType(type).vector(lanes))

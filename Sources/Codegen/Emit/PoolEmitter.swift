@@ -19,25 +19,25 @@ struct PoolEmitter {
             let outputPlane = b.mul(plane, e.i64(kernel.outputHeight * kernel.outputWidth))
             try b.forLoop(e.i64(0), e.i64(kernel.outputHeight)) { oy, _ in
                 try b.forLoop(e.i64(0), e.i64(kernel.outputWidth)) { ox, _ in
-                    var best = c.constant(-Double.infinity, c.f32)
-                    var sum = c.constant(0.0, c.f32)
-                    var valid = e.i64(0), padded = e.i64(0)
-                    for ky in 0..<a.kernel[0] {
-                        let y = b.add(b.sub(b.mul(oy, e.i64(a.stride[0])), e.i64(a.padding.top)), e.i64(ky * a.dilation[0]))
-                        for kx in 0..<a.kernel[1] {
-                            let x = b.add(b.sub(b.mul(ox, e.i64(a.stride[1])), e.i64(a.padding.left)), e.i64(kx * a.dilation[1]))
+                    // Window loops stay loops: a global pooling window can hold thousands of taps.
+                    let initial = [c.constant(-Double.infinity, c.f32), c.constant(0.0, c.f32), e.i64(0), e.i64(0)]
+                    let totals = try b.forLoop(e.i64(0), e.i64(a.kernel[0]), carrying: initial) { ky, acc in
+                        let y = b.add(b.sub(b.mul(oy, e.i64(a.stride[0])), e.i64(a.padding.top)), b.mul(ky, e.i64(a.dilation[0])))
+                        return try b.forLoop(e.i64(0), e.i64(a.kernel[1]), carrying: acc) { kx, acc in
+                            let x = b.add(b.sub(b.mul(ox, e.i64(a.stride[1])), e.i64(a.padding.left)), b.mul(kx, e.i64(a.dilation[1])))
                             let withinPadding = b.and(b.icmp(LLVMIntSLT, y, e.i64(height + a.padding.bottom)),
                                                       b.icmp(LLVMIntSLT, x, e.i64(width + a.padding.right)))
                             let inside = b.and(b.and(b.icmp(LLVMIntSGE, y, e.i64(0)), b.icmp(LLVMIntSLT, y, e.i64(height))),
                                                b.and(b.icmp(LLVMIntSGE, x, e.i64(0)), b.icmp(LLVMIntSLT, x, e.i64(width))))
                             let offset = b.select(inside, b.add(inputPlane, b.add(b.mul(y, e.i64(width)), x)), inputPlane)
                             let value = try e.load(.f32, input, offset, count: 1)
-                            best = b.select(inside, b.intrinsic("maximum", [best, value]), best)
-                            sum = b.select(inside, b.fadd(sum, value), sum)
-                            valid = b.add(valid, b.zeroExtend(inside, c.i64))
-                            padded = b.add(padded, b.zeroExtend(withinPadding, c.i64))
+                            return [b.select(inside, b.intrinsic("maximum", [acc[0], value]), acc[0]),
+                                    b.select(inside, b.fadd(acc[1], value), acc[1]),
+                                    b.add(acc[2], b.zeroExtend(inside, c.i64)),
+                                    b.add(acc[3], b.zeroExtend(withinPadding, c.i64))]
                         }
                     }
+                    let (best, sum, valid, padded) = (totals[0], totals[1], totals[2], totals[3])
                     let result: IRValue
                     switch kernel.kind {
                     case .max: result = best

@@ -105,6 +105,18 @@ let canonicalRewrites: [Rewrite] = [
                                        location: node.location, trivia: node.trivia))
     },
 
+    // max_pool2d(x, kernel = its whole plane) -> amax(x, axes=[2,3], keepdims=true); avg_pool2d likewise -> mean
+    Rewrite(name: "global-pooling") { node, operands, rebuilder in
+        guard case .pool2d(let kind, let a) = node.op else { return .notApplicable("not a pooling") }
+        let shape = rebuilder.type(operands[0]).shape
+        guard shape.count == 4, a.kernel.map({ Dim.known($0) }) == Array(shape[2...]), a.padding == .zero, a.dilation == [1, 1] else {
+            return .notApplicable("the window is not the whole plane")
+        }
+        let op = Op.reduce(kind == .max ? .amax : .mean, axes: [2, 3], keepDims: true)
+        return .replaced(rebuilder.add(op, operands, types: [rebuilder.old.type(of: node.results[0])], names: [rebuilder.old[node.results[0]].name],
+                                       location: node.location, trivia: node.trivia))
+    },
+
     // cast(x: T, to: T) -> x; broadcast(x, x.shape) -> x
     Rewrite(name: "no-op-conversions") { node, operands, rebuilder in
         switch node.op {

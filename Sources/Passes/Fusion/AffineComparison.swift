@@ -34,6 +34,16 @@ struct AffineComparison {
         expected[queryDim] = -1
         return coefficients == expected && constant == 0
     }
+
+    /// Whether the predicate is exactly `index[keyDim] <= index[queryDim]`, i.e.
+    /// `index[queryDim] - index[keyDim] + 1 > 0`: the complement of "key after query", which
+    /// `select(keep, x, -inf)` spells a causal mask with.
+    func isKeyAtOrBeforeQuery(queryDim: Int, keyDim: Int, rank: Int) -> Bool {
+        var expected = Array(repeating: 0, count: rank)
+        expected[keyDim] = -1
+        expected[queryDim] = 1
+        return coefficients == expected && constant == 1
+    }
 }
 
 /// `Σ c_d · index_d + c` over the dims of a rank-`rank` iteration space (operands aligned right).

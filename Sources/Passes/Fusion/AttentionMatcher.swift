@@ -55,7 +55,7 @@ struct AttentionMatcher {
         }
         for predicate in walk.predicates {
             let roled = RoledValue(value: predicate.value, roles: rolesFromScores(predicate.scoreDims, roles))
-            if !predicate.negated && isCausal(roled) { match.causal = true } else { match.predicates.append((roled, predicate.negated)) }
+            if isCausal(roled, negated: predicate.negated) { match.causal = true } else { match.predicates.append((roled, predicate.negated)) }
         }
         // Anyone else reading the probabilities gets them as the op's second result.
         let others = users[probabilities.value.index].filter { !sum.path.contains($0) }
@@ -211,9 +211,19 @@ struct AttentionMatcher {
 
     // MARK: Causal masks
 
-    /// Whether a mask predicate is exactly "key after query" (j > i), written with iotas and
-    /// comparisons, or as a constant.
-    func isCausal(_ predicate: RoledValue) -> Bool {
+    /// Whether a mask predicate masks exactly the keys after the query: it is "key after query"
+    /// (j > i), or when `negated` (`select(keep, x, -inf)`: the mask holds where the predicate
+    /// does not) "key at or before query" (j <= i); written with iotas and comparisons, or as a
+    /// constant, possibly broadcast.
+    func isCausal(_ predicate: RoledValue, negated: Bool = false) -> Bool {
+        // Broadcasts are seen through (the ONNX importer writes a 4-d Trilu mask as
+        // `broadcast(gt(iota, iota), shape=[1,1,S,S])`); a dim broadcast from size 1 has no role.
+        var predicate = predicate
+        while let node = graph.producer(of: predicate.value), case .broadcast = node.op {
+            let sourceShape = graph.type(of: node.operands[0]).shape
+            let roles = zip(sourceShape, predicate.roles.suffix(sourceShape.count)).map { size, role in size == 1 ? DimRole.unit : role }
+            predicate = RoledValue(value: node.operands[0], roles: roles)
+        }
         guard let query = predicate.roles.firstIndex(of: .query), let key = predicate.roles.firstIndex(of: .key) else { return false }
         let shape = graph.type(of: predicate.value).staticShape
         if let node = graph.producer(of: predicate.value), case .constant(.elements(let values)) = node.op, let shape {
@@ -223,12 +233,14 @@ struct AttentionMatcher {
             for flat in values.indices {
                 var rest = flat
                 for d in shape.indices { index[d] = rest / strides[d]; rest %= strides[d] }
-                if (values[flat] != 0) != (index[key] > index[query]) { return false }
+                let masked = (values[flat] != 0) != negated
+                if masked != (index[key] > index[query]) { return false }
             }
             return true
         }
         guard let form = AffineComparison(graph: graph, value: predicate.value) else { return false }
-        return form.isKeyAfterQuery(queryDim: query, keyDim: key, rank: predicate.roles.count)
+        return negated ? form.isKeyAtOrBeforeQuery(queryDim: query, keyDim: key, rank: predicate.roles.count)
+                       : form.isKeyAfterQuery(queryDim: query, keyDim: key, rank: predicate.roles.count)
     }
 }
 
