@@ -28,6 +28,7 @@ test: deps
 	@scripts/ensure-python.sh numpy onnx
 	swift build --build-tests
 	swift test --skip-build
+	SHARED=$(SHARED) sh samples/aot/build.sh $(DEBUG)
 	python3 $(CONFORMANCE)/check.py --attnc $(DEBUG) --samples samples
 	python3 $(CONFORMANCE)/check.py --attnc $(DEBUG) --samples samples --extra="--threads 1"
 	python3 $(CONFORMANCE)/check.py --attnc $(DEBUG) --samples samples --extra=--no-fuse

@@ -85,10 +85,12 @@ let package = Package(
         .testTarget(name: "CodegenTests", dependencies: ["Codegen", "GraphIR"], exclude: ["Golden"], swiftSettings: llvmSwift),
         .testTarget(
             name: "EngineTests",
-            dependencies: ["Engine", "Codegen", "GraphIR", "Reference", "Runtime", "RandomGraphs"],
-            exclude: ["Regressions"],
+            dependencies: ["Engine", "Codegen", "Passes", "GraphIR", "Reference", "Runtime", "RandomGraphs"],
+            exclude: ["Regressions", "FusedCases"],
             swiftSettings: llvmSwift),
         .testTarget(name: "CLITests", dependencies: ["attnc", "GraphIR", "Runtime"]),
+        .testTarget(name: "AOTTests", dependencies: ["attnc", "GraphIR", "Runtime"], exclude: ["Driver"]),
+        .testTarget(name: "PassesTests", dependencies: ["GraphIR", "Passes", "Reference", "Runtime"], exclude: ["Golden", "Spellings"]),
         .testTarget(name: "ONNXImportTests", dependencies: ["GraphIR", "Reference", "Runtime", "ONNXImport"]),
     ],
     swiftLanguageModes: [.v5]

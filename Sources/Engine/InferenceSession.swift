@@ -54,7 +54,8 @@ public final class InferenceSession {
             inputs: bound.inputs.map { Executable.Port(name: bound[$0].name ?? "", type: bound.type(of: $0)) },
             outputs: bound.outputs.map { Executable.Port(name: bound[$0].name ?? "", type: bound.type(of: $0)) },
             weights: weightTensors, arenaBytes: jit.plan.arenaBytes,
-            pool: threadCount > 1 ? SharedPools.pool(threads: threadCount) : nil)
+            pool: threadCount > 1 ? SharedPools.pool(threads: threadCount) : nil,
+            profiledPhases: options.profile ? jit.plan.phaseLabels.count : nil)
     }
 
     /// Runs on named inputs; returns the outputs in the graph's order.

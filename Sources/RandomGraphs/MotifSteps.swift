@@ -14,7 +14,10 @@ extension GraphGenerator {
     /// projections of one input.
     func attentionStep() -> Bool {
         let batch = random.pick([[], [2], [1, 3], [2, 2], [2, 1], [3]])
-        let (sq, sk) = (random.pick([1, 3, 7, 9, 16, 17, 33]), random.pick([1, 2, 5, 9, 16, 17, 33, 65]))
+        let sq = random.pick([1, 3, 7, 9, 16, 17, 33])
+        // Multi-head self-attention projects queries and keys from one input: Sk = Sq.
+        let selfAttention = batch.count == 2 && random.chance(0.4)
+        let sk = selfAttention ? sq : random.pick([1, 2, 5, 9, 16, 17, 33, 65])
         let (d, dv) = (random.pick([1, 5, 7, 16, 17, 33]), random.pick([1, 3, 7, 16, 33]))
         let batchCount = batch.reduce(1, *)
         guard batchCount * sq * sk * max(d, dv) <= options.maxMultiplyAdds, batchCount * sq * sk * 2 <= options.maxElements else { return false }
@@ -23,8 +26,7 @@ extension GraphGenerator {
         let keysTransposed = random.chance(0.3)
         let swapped = random.chance(0.25)
         var q: TensorValue, k: TensorValue, v: TensorValue
-        if batch.count == 2 && random.chance(0.4) {
-            // Multi-head self-attention: one input projected and split into heads.
+        if selfAttention {
             let x = operand([batch[0], sq, random.pick([5, 16, 33])]).value
             q = heads(x, count: batch[1], size: d)
             k = heads(x, count: batch[1], size: d)

@@ -97,8 +97,10 @@ func evaluateSpatialGate(_ a: SpatialGateAttributes, _ x: [ReferenceTensor]) -> 
                         }
                     }
                 }
+                if a.bias { z += x[2].data[0] }
                 if a.batchNorm {
-                    z = (z - x[4].data[0]) / (x[5].data[0] + a.epsilon).squareRoot() * x[2].data[0] + x[3].data[0]
+                    let n = a.normOperand
+                    z = (z - x[n + 2].data[0]) / (x[n + 3].data[0] + a.epsilon).squareRoot() * x[n].data[0] + x[n + 1].data[0]
                 }
                 let g = 1 / (1 + Foundation.exp(-z))
                 for ci in 0..<channels {

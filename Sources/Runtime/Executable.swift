@@ -36,14 +36,17 @@ public final class Executable {
     private let weightBuffers: [AlignedBuffer]
     private let arena: AlignedBuffer
     private var frame: [UnsafeMutableRawPointer?]
+    private let timer: PhaseTimer?
 
     /// - Parameters:
     ///   - entryAddress: the compiled entry function.
     ///   - codeOwner: whatever keeps the machine code mapped; held as long as the executable.
     ///   - weights: bound weight tensors in the graph's weight order.
     ///   - pool: the threads kernels run on; nil runs everything on the caller.
+    ///   - phases: with a count, the code was compiled to call a timing hook after each of that
+    ///     many phases (`CompileOptions.profile`); `phaseSeconds` then holds the last run's times.
     public init(entryAddress: UnsafeRawPointer, codeOwner: AnyObject, inputs: [Port], outputs: [Port], weights: [TensorData],
-                arenaBytes: Int, pool: ThreadPool?) throws {
+                arenaBytes: Int, pool: ThreadPool?, profiledPhases phases: Int? = nil) throws {
         entry = unsafeBitCast(entryAddress, to: GeneratedEntry.self)
         self.codeOwner = codeOwner
         self.inputs = inputs
@@ -58,6 +61,17 @@ public final class Executable {
         weightBuffers = try weights.map { try AlignedBuffer(copying: $0) }
         arena = try AlignedBuffer(byteCount: arenaBytes)
         frame = (inputBuffers + outputBuffers + weightBuffers + [arena]).map(\.baseAddress)
+        timer = phases.map { PhaseTimer(phases: $0) }
+        if let timer {
+            frame.append(unsafeBitCast(PhaseTimer.hook, to: UnsafeMutableRawPointer.self))
+            frame.append(Unmanaged.passUnretained(timer).toOpaque())
+        }
+    }
+
+    /// Seconds each phase took in the last `execute()` (profiled executables only).
+    public var phaseSeconds: [Double] {
+        guard let timer else { return [] }
+        return timer.stamps.indices.map { Double(timer.stamps[$0] - ($0 == 0 ? timer.start : timer.stamps[$0 - 1])) / 1e9 }
     }
 
     /// Threads the kernels run on.
@@ -71,6 +85,7 @@ public final class Executable {
 
     /// Runs the code on whatever the input buffers hold.
     public func execute() {
+        timer?.start = DispatchTime.now().uptimeNanoseconds
         let status = frame.withUnsafeMutableBufferPointer { slots in
             entry(slots.baseAddress, pool == nil ? ThreadPool.serialParallelFor : ThreadPool.cParallelFor, pool?.unmanagedPointer)
         }
@@ -88,5 +103,18 @@ public final class Executable {
         return try outputs.enumerated().map { i, port in
             try outputBuffers[i].tensorData(port.type.elementType, shape: port.type.staticShape!)
         }
+    }
+}
+
+/// Timestamps taken by the hook profiled code calls after every phase.
+final class PhaseTimer {
+    var start: UInt64 = 0
+    var stamps: [UInt64]
+
+    init(phases: Int) { stamps = Array(repeating: 0, count: phases) }
+
+    static let hook: @convention(c) (UnsafeMutableRawPointer?, Int64) -> Void = { context, phase in
+        let timer = Unmanaged<PhaseTimer>.fromOpaque(context!).takeUnretainedValue()
+        timer.stamps[Int(phase)] = DispatchTime.now().uptimeNanoseconds
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Codegen
 import Engine
 import Foundation
 import GraphIR
@@ -31,6 +32,8 @@ struct Bench: ParsableCommand {
     @Option(help: ArgumentHelp("Size of a symbolic dim, repeatable.", valueName: "symbol=size"))
     var bind: [String] = []
 
+    @OptionGroup var passes: PassOptions
+
     @Option(help: ArgumentHelp("FMA peak per core in GFLOP/s instead of the probe's.", valueName: "gflops"))
     var peakGflops: Double?
 
@@ -39,6 +42,9 @@ struct Bench: ParsableCommand {
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
+
+    @Flag(help: "Time every kernel phase and print where the time goes.")
+    var profile = false
 
     func validate() throws {
         if warmup < 0 { throw ValidationError("--warmup must be >= 0") }
@@ -57,7 +63,10 @@ struct Bench: ParsableCommand {
             ?? Dictionary(uniqueKeysWithValues: bound.weights.map { id in
                 (bound[id].name ?? "", randomTensor(bound.type(of: id), using: &generator, scale: 0.05)!)
             })
-        let session = try InferenceSession(bound, weights: weightTensors, weightsFile: weights, threads: threads.count)
+        var options = CompileOptions()
+        options.profile = profile
+        let session = try InferenceSession(bound, weights: weightTensors, weightsFile: weights, threads: threads.count,
+                                           optimizer: passes.optimizer, options: options)
         let compileSeconds = Date().timeIntervalSince(start)
         let executable = session.executable
         for (i, id) in bound.inputs.enumerated() {
@@ -66,11 +75,13 @@ struct Bench: ParsableCommand {
         }
         for _ in 0..<warmup { executable.execute() }
         var times: [Double] = []
+        var phaseTimes: [[Double]] = []
         let timingStart = Date()
         while times.count < (repeatCount ?? 10) || (repeatCount == nil && Date().timeIntervalSince(timingStart) < 0.5) {
             let t0 = DispatchTime.now().uptimeNanoseconds
             executable.execute()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+            if profile { phaseTimes.append(executable.phaseSeconds) }
         }
         times.sort()
         let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
@@ -102,7 +113,23 @@ struct Bench: ParsableCommand {
             print(String(format: "  compute   %.2f GFLOP/s, %.1f%% of the %.0f GFLOP/s FMA peak", gflops, 100 * gflops / peakFlops, peakFlops))
             print(String(format: "  memory    %.2f GB/s of compulsory traffic, %.1f%% of %.0f GB/s L3 bandwidth", gbps, 100 * gbps / peakBandwidth, peakBandwidth))
             print("  arena     \(session.plan.arenaBytes) bytes, \(session.plan.kernels.count) kernels")
+            if profile { printProfile(session.plan, phaseTimes) }
         }
+    }
+}
+
+/// Median time of each kernel phase, largest first, with the phase's description.
+private func printProfile(_ plan: KernelPlan, _ runs: [[Double]]) {
+    guard let first = runs.first else { return }
+    let medians = first.indices.map { i -> Double in
+        let sorted = runs.map { $0[i] }.sorted()
+        return sorted[sorted.count / 2] * 1000
+    }
+    let total = medians.reduce(0, +)
+    print("  profile   (median ms per phase)")
+    for (i, label) in plan.phaseLabels.enumerated().sorted(by: { medians[$0.offset] > medians[$1.offset] }) {
+        print(String(format: "    %-7@ %9.4f ms %5.1f%%  %@", label as NSString, medians[i], 100 * medians[i] / max(total, 1e-12),
+                     String(plan.phaseText(label).prefix(110)) as NSString))
     }
 }
 

@@ -2,6 +2,7 @@ import Codegen
 import Engine
 import Foundation
 import GraphIR
+import Passes
 import Reference
 import Runtime
 
@@ -21,39 +22,85 @@ enum TestPaths {
     }
 }
 
-/// The outputs of one graph from the interpreter and from the JIT at 1 and 2 threads, and
-/// everything that disagrees.
+/// The interpreter's outputs for one graph, and everything the JIT's disagree in.
 struct DifferentialResult {
     var expected: [TensorData] = []
-    var serial: [TensorData] = []
-    var parallel: [TensorData] = []
     /// One line per disagreement; empty when the JIT matches.
     var problems: [String] = []
     /// Outputs that passed only by the conditioning bound (see `runDifferential`).
     var conditioned: [String] = []
     /// The graph the JIT compiled, when the pass pipeline made it.
     var optimizedText: String?
+    /// Why the pass pipeline could not optimise the graph (a pass bug, not a codegen one); the
+    /// optimised variant was not compiled then.
+    var passFailure: String?
+
+    /// Every problem, the pass pipeline's included.
+    var allProblems: [String] { problems + (passFailure.map { ["optimized: \($0)"] } ?? []) }
 }
 
-/// How far each output moves (L2, the larger of two tries) when every float input and weight
-/// is scaled by a random factor in [1 - 1e-6, 1 + 1e-6]; infinite when NaN or inf moves.
+/// How far each output moves (L2, the larger of two tries) when every float input and weight,
+/// and every result of an op that rounds (arithmetic, transcendentals, sums, products,
+/// normalisations), is scaled by its own random factor in [1 - 1e-6, 1 + 1e-6]: about 16 f32
+/// rounding errors at every step, which is what an f32 implementation may differ by. Outputs that
+/// are sums of nearly cancelling terms, or exactly zero in real arithmetic (the mean of a
+/// normalised row), move by as much as their f32 rounding noise. Infinite when NaN or inf moves.
 func perturbationSensitivity(_ graph: Graph, inputs: [String: TensorData], weights: [String: TensorData],
                              expected: [TensorData]) -> [Double] {
     var random = SeededGenerator(seed: 0x9E27)
-    func perturbed(_ tensors: [String: TensorData]) -> [String: TensorData] {
-        tensors.mapValues { tensor in
-            guard case .floats(let values) = tensor.storage else { return tensor }
-            return TensorData(shape: tensor.shape, floats: values.map { $0 * Float(1 + 1e-6 * Double.random(in: -1...1, using: &random)) })
-        }
+    func jitter(_ tensor: TensorData) -> TensorData {
+        guard case .floats(let values) = tensor.storage else { return tensor }
+        return TensorData(shape: tensor.shape, floats: values.map { $0 * Float(1 + 1e-6 * Double.random(in: -1...1, using: &random)) })
     }
+    let (noisy, noise) = graphWithRoundingNoise(graph)
     var result = Array(repeating: 0.0, count: expected.count)
     for _ in 0..<2 {
-        guard let outputs = try? ReferenceInterpreter.run(graph, inputs: perturbed(inputs), weights: perturbed(weights)) else {
+        var noisyInputs = inputs.mapValues(jitter)
+        for (name, type) in noise { noisyInputs[name] = jitter(TensorData(.f32, shape: type.staticShape!, repeating: 1)) }
+        guard let outputs = try? ReferenceInterpreter.run(noisy, inputs: noisyInputs, weights: weights.mapValues(jitter)) else {
             return Array(repeating: 0, count: expected.count)
         }
         for i in expected.indices { result[i] = max(result[i], l2Distance(outputs[i].tensor, expected[i]) ?? .infinity) }
     }
     return result
+}
+
+/// `graph` with every f32 result of a rounding op multiplied by a new input of its type (the
+/// noise), and the names of those inputs. Ops that only move, select or compare values, and
+/// maximum, minimum, abs, neg and relu, compute exactly and are left alone.
+func graphWithRoundingNoise(_ graph: Graph) -> (Graph, noise: [(name: String, type: TensorType)]) {
+    func rounds(_ op: Op) -> Bool {
+        switch op {
+        case .reshape, .squeeze, .unsqueeze, .transpose, .slice, .split, .concat, .broadcast, .select, .cast, .constant, .iota,
+             .gather, .binary(.maximum), .binary(.minimum), .unary(.abs), .unary(.neg), .unary(.relu), .unary(.identity),
+             .reduce(.amax, _, _), .reduce(.amin, _, _), .pool2d(.max, _):
+            return false
+        default:
+            return true
+        }
+    }
+    var copy = Graph(name: graph.name)
+    var map: [ValueID: ValueID] = [:]
+    var noise: [(name: String, type: TensorType)] = []
+    for id in graph.inputs { map[id] = copy.addInput(graph[id].name ?? "", graph.type(of: id)) }
+    for id in graph.weights { map[id] = copy.addWeight(graph[id].name ?? "", graph.type(of: id)) }
+    for node in graph.nodes {
+        let results = copy.addNode(node.op, operands: node.operands.map { map[$0]! },
+                                   results: node.results.map { (name: graph[$0].name, type: graph.type(of: $0)) })
+        for (old, new) in zip(node.results, results) {
+            let type = graph.type(of: old)
+            guard rounds(node.op), type.elementType == .f32 else {
+                map[old] = new
+                continue
+            }
+            let name = "__noise\(noise.count)"
+            noise.append((name, type))
+            let factor = copy.addInput(name, type)
+            map[old] = copy.addNode(.binary(.mul), operands: [new, factor], results: [(name: "__noisy\(noise.count)", type: type)])[0]
+        }
+    }
+    copy.outputs = graph.outputs.map { map[$0]! }
+    return (copy, noise)
 }
 
 /// The L2 distance over elements finite in both; nil when NaN or inf positions differ.
@@ -80,17 +127,19 @@ func l2Norm(_ a: TensorData) -> Double { a.doubles.reduce(0) { $1.isFinite ? $0 
 /// The 1- and 2-thread outputs must be bit-identical.
 ///
 /// One escape from the relative bound, for outputs no f32 computation can get that close to a
-/// double one: when an output fails it, the interpreter runs again on inputs and weights
-/// perturbed by a relative 1e-6, and the output passes if its error is within
-/// `tolerance · ‖expected‖ + 10 · ‖perturbed − expected‖`. A sum of many signed values that
-/// nearly cancel (a mean of random data, a mean-subtracted row with a large offset) moves a lot
-/// under that perturbation; a well-conditioned output moves by about 1e-6 relative, so for it the
-/// bound stays `tolerance`. `conditioned` lists the outputs that passed this way.
+/// double one: when an output fails it, the interpreter runs again with its inputs, weights and
+/// every rounded intermediate perturbed by a relative 1e-6 (`perturbationSensitivity`), and the
+/// output passes if its error is within `tolerance · ‖expected‖ + 10 · ‖perturbed − expected‖`.
+/// A sum of many signed values that nearly cancel (a mean of random data, the mean of a
+/// normalised row, which is 0 in real arithmetic) moves a lot under that perturbation; a
+/// well-conditioned output moves by about 1e-6 relative, so for it the bound stays `tolerance`.
+/// `conditioned` lists the outputs that passed this way.
 ///
-/// With `optimized`, the JIT compiles the graph the standard pass pipeline makes of it (fusion
-/// included), and its outputs are still compared with the interpreter's on the original graph.
+/// Every variant is checked: the graph as built, and (`.optimized`) the graph the standard pass
+/// pipeline makes of it (fusion included), still compared with the interpreter's outputs on the
+/// graph as built. Problems of the optimised variant start with "optimized".
 func runDifferential(_ graph: Graph, inputs: [String: TensorData], weights: [String: TensorData],
-                     tolerance: Double = 1e-5, optimized: Bool = false) -> DifferentialResult {
+                     tolerance: Double = 1e-5, variants: [CompiledVariant] = [.asBuilt, .optimized]) -> DifferentialResult {
     var result = DifferentialResult()
     do {
         result.expected = try ReferenceInterpreter.run(graph, inputs: inputs, weights: weights).map(\.tensor)
@@ -98,48 +147,118 @@ func runDifferential(_ graph: Graph, inputs: [String: TensorData], weights: [Str
         result.problems.append("the interpreter failed: \(error)")
         return result
     }
-    let original = graph
-    do {
-        let graph = optimized ? try Optimizer().run(original).graph : original
-        if optimized { result.optimizedText = printGraph(graph) }
-        let jit = try Compiler.jit(graph)
-        let inputPorts = graph.inputs.map { Executable.Port(name: graph[$0].name ?? "", type: graph.type(of: $0)) }
-        let outputPorts = graph.outputs.map { Executable.Port(name: graph[$0].name ?? "", type: graph.type(of: $0)) }
-        let weightTensors = graph.weights.map { weights[graph[$0].name ?? ""]! }
-        let inputTensors = graph.inputs.map { inputs[graph[$0].name ?? ""]! }
-        func run(_ pool: ThreadPool?) throws -> [TensorData] {
-            let executable = try Executable(entryAddress: jit.entryAddress, codeOwner: jit, inputs: inputPorts, outputs: outputPorts,
-                                            weights: weightTensors, arenaBytes: jit.plan.arenaBytes, pool: pool)
-            return try executable.run(inputTensors)
-        }
-        result.serial = try run(nil)
-        result.parallel = try run(ThreadPool(threadCount: 2))
-    } catch {
-        result.problems.append("the JIT failed: \(error)")
-        return result
-    }
-    let graph = original
     var sensitivities: [Double]?
-    for (i, name) in graph.outputNames.enumerated() {
-        if var problem = compare(result.serial[i], to: result.expected[i], tolerance: tolerance) {
-            if result.expected[i].elementType.isFloat {
-                sensitivities = sensitivities ?? perturbationSensitivity(graph, inputs: inputs, weights: weights, expected: result.expected)
-                let error = l2Distance(result.serial[i], result.expected[i])
-                let bound = tolerance * l2Norm(result.expected[i]) + 10 * sensitivities![i]
-                if let error, error <= bound {
-                    result.conditioned.append("output \(i) %\(name): error \(error) within \(bound) (sensitivity \(sensitivities![i]))")
-                    problem = ""
-                } else {
-                    problem += " (the perturbation bound is \(bound))"
+    for variant in variants {
+        let label = variant == .optimized ? "optimized, " : ""
+        let serial: [TensorData], parallel: [TensorData]
+        do {
+            var compiled = graph
+            if variant == .optimized {
+                switch optimizeVerifyingEachPass(graph) {
+                case .success(let optimized): compiled = optimized
+                case .failure(let failure):
+                    result.passFailure = failure.description
+                    continue
                 }
+                result.optimizedText = printGraph(compiled)
             }
-            if !problem.isEmpty { result.problems.append("output \(i) %\(name), 1 thread: \(problem)") }
+            (serial, parallel) = try runCompiled(compiled, inputs: inputs, weights: weights)
+        } catch {
+            result.problems.append("\(label)the JIT failed: \(error)")
+            continue
         }
-        if !bitIdentical(result.serial[i], result.parallel[i]) {
-            result.problems.append("output \(i) %\(name): 1 and 2 threads differ\(compare(result.parallel[i], to: result.serial[i], tolerance: 0).map { ": \($0)" } ?? " (in bits only)")")
+        for (i, name) in graph.outputNames.enumerated() {
+            if var problem = compare(serial[i], to: result.expected[i], tolerance: tolerance) {
+                if result.expected[i].elementType.isFloat {
+                    sensitivities = sensitivities ?? perturbationSensitivity(graph, inputs: inputs, weights: weights, expected: result.expected)
+                    let error = l2Distance(serial[i], result.expected[i])
+                    let bound = tolerance * l2Norm(result.expected[i]) + 10 * sensitivities![i]
+                    if let error, error <= bound {
+                        result.conditioned.append("\(label)output \(i) %\(name): error \(error) within \(bound) (sensitivity \(sensitivities![i]))")
+                        problem = ""
+                    } else {
+                        problem += " (the perturbation bound is \(bound))"
+                    }
+                }
+                if !problem.isEmpty { result.problems.append("\(label)output \(i) %\(name), 1 thread: \(problem)") }
+            }
+            if !bitIdentical(serial[i], parallel[i]) {
+                let difference = compare(parallel[i], to: serial[i], tolerance: 0).map { ": \($0)" } ?? " (in bits only)"
+                result.problems.append("\(label)output \(i) %\(name): 1 and 2 threads differ\(difference)")
+            }
         }
     }
     return result
+}
+
+/// A pass that left a graph the verifier rejects, or a fixpoint group that never settled.
+struct PassFailure: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// The standard pipeline (`Optimizer().pipeline`), run pass by pass with the verifier after
+/// each, so that a broken pass becomes a reported failure instead of the precondition failure
+/// the pipeline itself stops with (which would end the whole test process).
+func optimizeVerifyingEachPass(_ graph: Graph) -> Result<Graph, PassFailure> {
+    var graph = graph
+    let context = PassContext()
+    func run(_ pass: any Pass) throws -> Bool {
+        let before = printGraph(graph)
+        let changed = try pass.run(&graph, context: context)
+        let problems = verify(graph)
+        guard problems.isEmpty else {
+            throw PassFailure(description: """
+                pass \(pass.name) broke the graph: \(problems.map(\.description).joined(separator: "\n"))
+                before:
+                \(before)
+                after:
+                \(printGraph(graph))
+                """)
+        }
+        return changed
+    }
+    do {
+        for stage in Optimizer().pipeline.stages {
+            switch stage {
+            case .pass(let pass):
+                _ = try run(pass)
+            case .fixpoint(let name, let passes):
+                var rounds = 0
+                while try passes.reduce(false, { try run($1) || $0 }) {
+                    rounds += 1
+                    guard rounds < 50 else {
+                        throw PassFailure(description: "fixpoint group \(name) did not converge; the graph keeps changing:\n\(printGraph(graph))")
+                    }
+                }
+            }
+        }
+    } catch let failure as PassFailure {
+        return .failure(failure)
+    } catch {
+        return .failure(PassFailure(description: "the pass pipeline threw: \(error)"))
+    }
+    return .success(graph)
+}
+
+/// Which graph the JIT compiles: the one given, or what the standard pass pipeline makes of it.
+enum CompiledVariant: Equatable {
+    case asBuilt, optimized
+}
+
+/// JIT-compiles `graph` once and runs it on the calling thread and on a private 2-thread pool.
+func runCompiled(_ graph: Graph, inputs: [String: TensorData], weights: [String: TensorData]) throws
+    -> (serial: [TensorData], parallel: [TensorData]) {
+    let jit = try Compiler.jit(graph)
+    let inputPorts = graph.inputs.map { Executable.Port(name: graph[$0].name ?? "", type: graph.type(of: $0)) }
+    let outputPorts = graph.outputs.map { Executable.Port(name: graph[$0].name ?? "", type: graph.type(of: $0)) }
+    let weightTensors = graph.weights.map { weights[graph[$0].name ?? ""]! }
+    let inputTensors = graph.inputs.map { inputs[graph[$0].name ?? ""]! }
+    func run(_ pool: ThreadPool?) throws -> [TensorData] {
+        let executable = try Executable(entryAddress: jit.entryAddress, codeOwner: jit, inputs: inputPorts, outputs: outputPorts,
+                                        weights: weightTensors, arenaBytes: jit.plan.arenaBytes, pool: pool)
+        return try executable.run(inputTensors)
+    }
+    return (try run(nil), try run(ThreadPool(threadCount: 2)))
 }
 
 /// Why `actual` does not match `expected`, or nil when it does (see `runDifferential`).

@@ -12,16 +12,16 @@ import Testing
 
     @Test(arguments: files)
     func regressionCaseMatchesTheInterpreter(file: String) throws {
-        let graphs = try parseCases(TestPaths.regressions.appendingPathComponent(file))
+        let url = TestPaths.regressions.appendingPathComponent(file)
+        let graphs = try parseCases(url)
         #expect(!graphs.isEmpty, "\(file) holds no graph")
+        // A file can opt out of NaN and inf inputs (it says why).
+        let finiteOnly = try String(contentsOf: url, encoding: .utf8).contains("differential: finite inputs only")
         for (i, graph) in graphs.enumerated() {
             for seed in UInt64(1)...2 {
-                for optimized in [false, true] {
-                    let result = runDifferential(graph, inputs: randomInputs(for: graph, seed: seed, specialValues: seed == 2),
-                                                 weights: randomWeights(for: graph, seed: seed), optimized: optimized)
-                    #expect(result.problems.isEmpty,
-                            "\(file) case \(i) seed \(seed)\(optimized ? " optimized" : ""):\n\(result.problems.joined(separator: "\n"))")
-                }
+                let result = runDifferential(graph, inputs: randomInputs(for: graph, seed: seed, specialValues: seed == 2 && !finiteOnly),
+                                             weights: randomWeights(for: graph, seed: seed))
+                #expect(result.allProblems.isEmpty, "\(file) case \(i) seed \(seed):\n\(result.allProblems.joined(separator: "\n"))")
             }
         }
     }

@@ -8,6 +8,8 @@ public struct CompileOptions: Sendable {
     public var target: TargetDescription
     /// Prefix of every symbol the module defines.
     public var symbolPrefix: String
+    /// Call a timing hook after every kernel phase (see `emitModule`).
+    public var profile = false
 
     public init(target: TargetDescription = .host(), symbolPrefix: String = "attnc_") {
         self.target = target
@@ -45,7 +47,7 @@ public enum Compiler {
         let module = IRModule(name: plan.graphName, context: context)
         module.setTarget(triple: options.target.triple, dataLayout: machine.dataLayout)
         var start = Date()
-        let entry = try emitModule(plan, into: module, symbolPrefix: options.symbolPrefix, lanes: options.lanes)
+        let entry = try emitModule(plan, into: module, symbolPrefix: options.symbolPrefix, lanes: options.lanes, profile: options.profile)
         timings.emit = Date().timeIntervalSince(start)
         if optimize {
             start = Date()

@@ -252,7 +252,16 @@ struct AttentionEmitter {
                     b.forLoop(e.i64(0), e.i64(kernel.keys)) { j, _ in
                         let at = b.elementPointer(f32, probabilities.pointer, b.add(start, j))
                         let p = VectorMath.exp(b.fsub(b.load(f32, at, alignment: 4), safeMax), b)
-                        b.store(b.fmul(p, inverse), at, alignment: 4)
+                        var normalized = b.fmul(p, inverse)
+                        if kernel.causal {
+                            // Causal tasks skip the key panels past their last query, so no raw score
+                            // was stored there: a key after the query gets exp(-inf)/l = 0·(1/l)
+                            // whatever the memory holds (NaN when the whole row is masked, as in
+                            // the reference).
+                            let future = b.icmp(LLVMIntSGT, j, row)
+                            normalized = b.select(future, b.fmul(c.constant(0.0, f32), inverse), normalized)
+                        }
+                        b.store(normalized, at, alignment: 4)
                         return []
                     }
                 }

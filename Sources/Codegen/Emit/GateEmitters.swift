@@ -228,11 +228,14 @@ struct SpatialConvEmitter {
         let weight = e.pointer(to: kernel.weight), output = e.pointer(to: kernel.output)
         let (rows, columns) = (kernel.rows, kernel.columns)
         let (kh, kw) = (kernel.kernelHeight, kernel.kernelWidth)
-        let norm = try kernel.norm.map { n -> (IRValue, IRValue) in
-            // Batch norm folded to z · a + b.
-            let load = { (buffer: BufferID) in b.load(f32, e.pointer(to: buffer), alignment: 4) }
+        // Bias and batch norm folded to one z · a + b.
+        let load = { (buffer: BufferID) in b.load(f32, e.pointer(to: buffer), alignment: 4) }
+        var affine = kernel.bias.map { (c.constant(1.0, f32), load($0)) }
+        if let n = kernel.norm {
             let a = b.fdiv(load(n.scale), b.intrinsic("sqrt", [b.fadd(load(n.variance), c.constant(n.epsilon, f32))]))
-            return (a, b.fsub(load(n.shift), b.fmul(load(n.mean), a)))
+            let shift = b.fsub(load(n.shift), b.fmul(load(n.mean), a))
+            // norm(z + bias) = z·a + (bias·a + shift)
+            affine = (a, affine.map { b.multiplyAdd($0.1, a, shift) } ?? shift)
         }
         try b.forLoop(begin, end) { task, _ in
             let n = b.sdiv(task, e.i64(rows)), r = b.srem(task, e.i64(rows))
@@ -257,7 +260,7 @@ struct SpatialConvEmitter {
                         }
                     }
                 }
-                if let (scale, shift) = norm { z = b.multiplyAdd(z, b.splat(scale, lanes: width), b.splat(shift, lanes: width)) }
+                if let (scale, shift) = affine { z = b.multiplyAdd(z, b.splat(scale, lanes: width), b.splat(shift, lanes: width)) }
                 try e.store(VectorMath.sigmoid(z, b), .f32, output, b.add(b.mul(task, e.i64(columns)), s))
             }
             return []

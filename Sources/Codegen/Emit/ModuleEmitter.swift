@@ -12,7 +12,10 @@ import GraphIR
 /// `frame` holds one pointer per slot (inputs, outputs, weights, then the arena base). A kernel
 /// with one task is called directly; others go through `parallel_for`, which may split
 /// `[0, count)` over threads however it likes: every task writes its own part of the output.
-func emitModule(_ plan: KernelPlan, into module: IRModule, symbolPrefix: String, lanes: Int) throws -> String {
+/// With `profile`, the frame has two more slots after the arena: a hook
+/// `void hook(void *context, int64_t phase)` called after every kernel phase, and its context.
+/// Phases are numbered as `KernelPlan.phaseLabels` lists them. Returns the entry's name.
+func emitModule(_ plan: KernelPlan, into module: IRModule, symbolPrefix: String, lanes: Int, profile: Bool = false) throws -> String {
     let c = module.context
     let builder = IRBuilder(module: module)
     let emit = EmitContext(builder: builder, plan: plan, lanes: lanes)
@@ -101,11 +104,18 @@ func emitModule(_ plan: KernelPlan, into module: IRModule, symbolPrefix: String,
     let entry = module.function(entryName, c.function(returning: c.i32, [c.pointer, c.pointer, c.pointer]))
     builder.begin(entry)
     let (frame, parallelFor, pool) = (entry.parameter(0), entry.parameter(1), entry.parameter(2))
-    for (function, count) in tasks where count > 0 {
+    let hookType = c.function(returning: c.void, [c.pointer, c.i64])
+    let slots = EmitContext.frameSlotCount(plan)
+    for (phase, (function, count)) in tasks.enumerated() {
         if count == 1 {
             builder.call(function, [frame, c.i64(0), c.i64(1)])
-        } else {
+        } else if count > 1 {
             builder.call(IRFunction(ref: parallelFor.ref, type: parallelForType), [pool, function.value, frame, c.i64(count)])
+        }
+        if profile {
+            let hook = builder.load(c.pointer, builder.elementPointer(c.pointer, frame, c.i64(slots)), alignment: 8)
+            let context = builder.load(c.pointer, builder.elementPointer(c.pointer, frame, c.i64(slots + 1)), alignment: 8)
+            builder.call(IRFunction(ref: hook.ref, type: hookType), [context, c.i64(phase)])
         }
     }
     builder.return(c.i32(0))

@@ -1,4 +1,5 @@
 import CLLVM
+import Foundation
 
 /// An ORC LLJIT instance compiling for the host at O3. Compiled code lives exactly as long as the
 /// session: keep it alive while any function pointer from it may be called.
@@ -8,7 +9,8 @@ public final class JITSession {
     public init(target: TargetDescription = .host()) throws {
         LLVMSetup.ensureInitialized()
         let builder = LLVMOrcCreateLLJITBuilder()
-        let machine = try TargetMachine(target, optimization: LLVMCodeGenLevelAggressive, relocation: LLVMRelocDefault,
+        let level = ProcessInfo.processInfo.environment["ATTNC_CODEGEN"].flatMap(UInt32.init).map { LLVMCodeGenOptLevel($0) } ?? LLVMCodeGenLevelAggressive
+        let machine = try TargetMachine(target, optimization: level, relocation: LLVMRelocDefault,
                                         codeModel: LLVMCodeModelJITDefault)
         // The target machine builder takes the machine; the LLJIT builder takes the builder.
         LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(builder, LLVMOrcJITTargetMachineBuilderCreateFromTargetMachine(machine.release()))

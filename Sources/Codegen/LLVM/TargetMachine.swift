@@ -1,4 +1,5 @@
 import CLLVM
+import Foundation
 
 /// What to generate code for: a triple, a CPU and its features.
 public struct TargetDescription: Sendable, Equatable {
@@ -72,7 +73,7 @@ public final class TargetMachine {
 
     /// Runs the `default<O3>` pipeline. The loop vectorizer, SLP and unrolling are off: kernels
     /// already use explicit vectors, and re-vectorising scalar tails only grows code and compile time.
-    public func optimize(_ module: IRModule, pipeline: String = "default<O3>") throws {
+    public func optimize(_ module: IRModule, pipeline: String = ProcessInfo.processInfo.environment["ATTNC_PIPELINE"] ?? "default<O3>") throws {
         let options = LLVMCreatePassBuilderOptions()!
         defer { LLVMDisposePassBuilderOptions(options) }
         LLVMPassBuilderOptionsSetLoopVectorization(options, 0)

@@ -341,6 +341,7 @@ public struct SpatialConvKernel: Sendable {
     public var weight: BufferID
     public var kernelHeight: Int, kernelWidth: Int
     public var padding: [Int]
+    public var bias: BufferID?
     public var norm: (scale: BufferID, shift: BufferID, mean: BufferID, variance: BufferID, epsilon: Double)?
     /// The gate, contiguous `[batch, rows, columns]`.
     public var output: BufferID

@@ -84,7 +84,9 @@ extension KernelPlanner {
         phases.append(.spatialConv(SpatialConvKernel(
             batch: shape[0], rows: shape[r], columns: shape[s], maps: maps, batchStride: stride(0), rowStride: stride(r), columnStride: stride(s),
             weight: buffer(of: operands[1]), kernelHeight: weight[2], kernelWidth: weight[3], padding: a.padding,
-            norm: a.batchNorm ? (buffer(of: operands[2]), buffer(of: operands[3]), buffer(of: operands[4]), buffer(of: operands[5]), a.epsilon) : nil,
+            bias: a.bias ? buffer(of: operands[2]) : nil,
+            norm: a.batchNorm ? (buffer(of: operands[a.normOperand]), buffer(of: operands[a.normOperand + 1]), buffer(of: operands[a.normOperand + 2]),
+                                 buffer(of: operands[a.normOperand + 3]), a.epsilon) : nil,
             output: gate)))
         // The gate holds one value per (n, r, s): stride 0 along the channel dim.
         var gateStrides = Array(repeating: 0, count: 4)

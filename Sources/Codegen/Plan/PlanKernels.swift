@@ -446,7 +446,7 @@ extension Kernel {
         case .channelWeightedSum(let k): return [k.input, k.weight, k.bias, k.output]
         case .rowDot(let k): return [k.matrix, k.vector, k.output]
         case .spatialConv(let k):
-            return k.maps + [k.weight, k.output] + [k.norm?.scale, k.norm?.shift, k.norm?.mean, k.norm?.variance].compactMap { $0 }
+            return k.maps + [k.weight, k.output] + [k.bias, k.norm?.scale, k.norm?.shift, k.norm?.mean, k.norm?.variance].compactMap { $0 }
         case .fused(let k): return k.phases.flatMap(\.buffers)
         }
     }

@@ -29,6 +29,26 @@ extension KernelPlan: CustomStringConvertible {
     }
 }
 
+extension KernelPlan {
+    /// One label per kernel phase, in run order: `k3`, or `k3.0`, `k3.1`… for a fused kernel.
+    public var phaseLabels: [String] {
+        kernels.enumerated().flatMap { i, kernel -> [String] in
+            if case .fused(let group) = kernel { return group.phases.indices.map { "k\(i).\($0)" } }
+            return ["k\(i)"]
+        }
+    }
+
+    /// The text of the kernel or phase a label names.
+    public func phaseText(_ label: String) -> String {
+        let parts = label.dropFirst().split(separator: ".").compactMap { Int($0) }
+        guard let first = parts.first, first < kernels.count else { return "" }
+        if parts.count == 2, case .fused(let group) = kernels[first], parts[1] < group.phases.count {
+            return "\(group.name) phase: " + group.phases[parts[1]].text
+        }
+        return kernels[first].text
+    }
+}
+
 private func list(_ values: [Int]) -> String { "[" + values.map(String.init).joined(separator: ",") + "]" }
 
 extension Kernel {

@@ -611,10 +611,8 @@ private func spatialGateType(_ a: SpatialGateAttributes, _ operands: [TensorType
     guard a.padding.count == 2, 2 * a.padding[0] == kh - 1, 2 * a.padding[1] == kw - 1 else {
         throw TypeRuleError("spatial_gate padding \(a.padding) must keep the map's size for a \(kh)x\(kw) kernel")
     }
-    if a.batchNorm {
-        for i in 2..<6 where operands[i] != TensorType(.f32, [1]) {
-            throw TypeRuleError("spatial_gate batch-norm parameters must be f32[1], got \(operands[i])", operand: i)
-        }
+    for i in 2..<operands.count where operands[i] != TensorType(.f32, [1]) {
+        throw TypeRuleError("spatial_gate bias and batch-norm parameters must be f32[1], got \(operands[i])", operand: i)
     }
     return x
 }

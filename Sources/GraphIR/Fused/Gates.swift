@@ -47,8 +47,8 @@ public enum SpatialPooling: String, Hashable, Sendable, CaseIterable {
 /// Attributes of `spatial_gate`: one kernel for CBAM's spatial attention, SAM and each branch of
 /// triplet attention.
 ///
-/// Operands: `x` (rank 4), the convolution weight `[1, pools, kh, kw]`, then with
-/// `norm=batch_norm` its `scale [1]`, `shift [1]`, `mean [1]`, `var [1]`. With `dims=[c, r, s]`
+/// Operands: `x` (rank 4), the convolution weight `[1, pools, kh, kw]`, with `bias` its bias
+/// `[1]`, then with `norm=batch_norm` its `scale [1]`, `shift [1]`, `mean [1]`, `var [1]`. With `dims=[c, r, s]`
 /// (default `[1, 2, 3]`), dim c of x is pooled away (`pools` in order, as the concat that feeds
 /// the convolution), the maps over dims (r, s) are convolved (`padding`, stride 1), normalised,
 /// and `x · sigmoid(map)` is the result, the map broadcast over dim c.
@@ -56,16 +56,23 @@ public struct SpatialGateAttributes: Hashable, Sendable {
     public var pools: [SpatialPooling]
     public var dims: [Int]
     public var padding: [Int]
+    /// The convolution has a bias (batch norm folded into it by an exporter, say).
+    public var bias: Bool
     public var batchNorm: Bool
     public var epsilon: Double
 
-    public init(pools: [SpatialPooling], dims: [Int] = [1, 2, 3], padding: [Int], batchNorm: Bool = false, epsilon: Double = 1e-5) {
+    public init(pools: [SpatialPooling], dims: [Int] = [1, 2, 3], padding: [Int], bias: Bool = false, batchNorm: Bool = false,
+                epsilon: Double = 1e-5) {
         self.pools = pools
         self.dims = dims
         self.padding = padding
+        self.bias = bias
         self.batchNorm = batchNorm
         self.epsilon = epsilon
     }
 
-    public var operandCount: Int { batchNorm ? 6 : 2 }
+    public var operandCount: Int { 2 + (bias ? 1 : 0) + (batchNorm ? 4 : 0) }
+
+    /// Index of the first batch-norm operand.
+    public var normOperand: Int { bias ? 3 : 2 }
 }

@@ -68,6 +68,7 @@ extension Op {
             out.add("pool", .list(a.pools.map { .word($0.rawValue) }))
             out.add("dims", .ints(a.dims), unless: [1, 2, 3])
             out.add("padding", .ints(a.padding))
+            out.add("bias", .bool(a.bias), unless: false)
             out.add("norm", .word(a.batchNorm ? "batch_norm" : "none"), unless: .word("none"))
             out.add("eps", .float(a.epsilon), unless: .float(1e-5))
         case .constant(.splat(let x)): out.add("value", .float(x))
@@ -153,7 +154,7 @@ extension Op {
             let pools = try a.words("pool", allowed: SpatialPooling.allCases.map(\.rawValue))
             self = .spatialGate(SpatialGateAttributes(
                 pools: pools.map { SpatialPooling(rawValue: $0)! }, dims: try a.integers("dims", default: [1, 2, 3]),
-                padding: try a.pair("padding"),
+                padding: try a.pair("padding"), bias: try a.bool("bias", default: false),
                 batchNorm: try a.word("norm", default: "none", allowed: ["none", "batch_norm"]) == "batch_norm",
                 epsilon: try a.float("eps", default: 1e-5)))
         case "attention":

@@ -47,7 +47,7 @@ extension GraphRebuilder {
         let rest = v.roles.indices.filter { !order.contains($0) }
         var current = v.value
         let permutation = order + rest
-        if permutation != Array(permutation.indices) {
+        if movesData(permutation, shape) {
             let permuted = permutation.map { shape[$0] }
             current = add(.transpose(permutation: permutation), [current], types: [TensorType(type.elementType, permuted)])[0]
         }
@@ -68,12 +68,13 @@ extension GraphRebuilder {
         var current = value
         let kept = slots.indices.filter { present.contains(slots[$0]) }
         let keptShape = kept.map { type.shape[$0] }
-        if keptShape != type.shape {
-            current = add(.reshape(shape: keptShape), [current], types: [TensorType(type.elementType, keptShape)])[0]
-        }
         let keptRoles = kept.map { slots[$0] }
         let permutation = present.map { keptRoles.firstIndex(of: $0)! }
-        if permutation != Array(permutation.indices) {
+        if movesData(permutation, keptShape) {
+            // Without a transpose the final reshape alone drops and adds the size-1 dims.
+            if keptShape != type.shape {
+                current = add(.reshape(shape: keptShape), [current], types: [TensorType(type.elementType, keptShape)])[0]
+            }
             let permuted = permutation.map { keptShape[$0] }
             current = add(.transpose(permutation: permutation), [current], types: [TensorType(type.elementType, permuted)])[0]
         }
@@ -83,4 +84,12 @@ extension GraphRebuilder {
         if let name { rename(current, to: name) }
         return current
     }
+}
+
+/// Whether transposing a value of `shape` by `permutation` moves any data: it does not when only
+/// size-1 dims change places, and then the reshape that follows does the whole job. (Without
+/// this, a batch of 1 got a transpose of every operand, `[1,H,S,D]` → `[H,S,D,1]`, and back.)
+private func movesData(_ permutation: [Int], _ shape: [Dim]) -> Bool {
+    let sized = permutation.filter { shape[$0] != 1 }
+    return sized != sized.sorted()
 }

@@ -187,7 +187,8 @@ struct ChannelGateMatcher {
             throw Miss(node: graph.producer(of: h), reason: "the hidden layer's activation is not a ReLU")
         }
         var t = relu.operands[0]
-        var names = ["linear", "relu"]
+        // The layers are named by their op (linear or conv2d), so the remark says what was absorbed.
+        var names = [second.node.op.mnemonic, "relu"]
         var norm: [ValueID]?
         var epsilon = 1e-5
         if let node = graph.producer(of: t), case .layerNorm(let axis, let eps) = node.op {
@@ -200,7 +201,7 @@ struct ChannelGateMatcher {
             names.append("layer_norm")
         }
         guard let first = layer(t) else { throw Miss(node: graph.producer(of: t), reason: "the hidden layer is not a linear or 1x1 convolution") }
-        names.append("linear")
+        names.append(first.node.op.mnemonic)
         return (MLP(w1: first.weight, b1: first.bias, norm: norm, w2: second.weight, b2: second.bias, epsilon: epsilon), first.input, names)
     }
 

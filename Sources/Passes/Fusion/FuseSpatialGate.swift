@@ -99,9 +99,10 @@ public struct FuseSpatialGate: Pass {
                 throw Miss(node: graph.producer(of: z), reason: "the gate is not a convolution of pooled maps")
             }
             guard a.stride == [1, 1], a.dilation == [1, 1], a.groups == 1, a.padding.top == a.padding.bottom,
-                  a.padding.left == a.padding.right, conv.operands.count == 2 else {
-                throw Miss(node: conv, reason: "the convolution is strided, dilated, grouped, biased or unevenly padded")
+                  a.padding.left == a.padding.right else {
+                throw Miss(node: conv, reason: "the convolution is strided, dilated, grouped or unevenly padded")
             }
+            let bias = conv.operands.count > 2 ? [conv.operands[2]] : []
             absorbed.append("conv2d")
             var pooled = [conv.operands[0]]
             if let concat = graph.producer(of: conv.operands[0]), case .concat(let axis) = concat.op, axis == 1 || axis == -3 {
@@ -118,13 +119,14 @@ public struct FuseSpatialGate: Pass {
                 absorbed.append(f.rawValue)
             }
             guard pools.count == Set(pools).count else { throw Miss(node: conv, reason: "the same pooling twice") }
-            let attributes = SpatialGateAttributes(pools: pools, padding: [a.padding.top, a.padding.left], batchNorm: !normParameters.isEmpty,
-                                                   epsilon: epsilon)
-            guard (try? inferResultTypes(.spatialGate(attributes), operands: ([x, conv.operands[1]] + normParameters).map { graph.type(of: $0) },
+            let attributes = SpatialGateAttributes(pools: pools, padding: [a.padding.top, a.padding.left], bias: !bias.isEmpty,
+                                                   batchNorm: !normParameters.isEmpty, epsilon: epsilon)
+            let parameters = [conv.operands[1]] + bias + normParameters
+            guard (try? inferResultTypes(.spatialGate(attributes), operands: ([x] + parameters).map { graph.type(of: $0) },
                                          declared: nil)) != nil else {
-                throw Miss(node: conv, reason: "the convolution does not keep the map's size")
+                throw Miss(node: conv, reason: "the convolution does not keep the map's size, or its bias is not a single value")
             }
-            return Match(root: id, replaced: id, x: x, attributes: attributes, parameters: [conv.operands[1]] + normParameters, absorbed: absorbed)
+            return Match(root: id, replaced: id, x: x, attributes: attributes, parameters: parameters, absorbed: absorbed)
         }
         return nil
     }
