@@ -2,64 +2,91 @@ import CLLVM
 import GraphIR
 
 /// Several reductions of `[outer, reduced, inner]` in one read: every function's accumulator is
-/// updated from the same loaded vector. A task is one outer index.
+/// updated from the same loaded vector.
+///
+/// With `inner == 1` a task is one row (see `reduceContiguous`). Otherwise a task is one
+/// `chunk`-column slab of one outer index: walking down the reduced dim, each step reads
+/// `chunk` contiguous floats (several cache lines of one row, not one line of many), and the
+/// slabs give the threads work even when `outer` is 1. The last, partial slab goes a vector
+/// (then a float) at a time.
 struct MultiReduceEmitter {
     let kernel: MultiReduceKernel
     let lanes: Int
 
-    var taskCount: Int { kernel.outer }
+    private var chunk: Int { 4 * lanes }
+    private var chunks: Int { kernel.inner == 1 ? 1 : (kernel.inner + chunk - 1) / chunk }
+
+    var taskCount: Int { kernel.outer * chunks }
 
     func emit(_ e: EmitContext, begin: IRValue, end: IRValue) throws {
         let b = e.builder
         let input = e.pointer(to: kernel.input)
         let outputs = kernel.outputs.map { ($0.function, e.pointer(to: $0.buffer)) }
         let (reduced, inner) = (kernel.reduced, kernel.inner)
-        try b.forLoop(begin, end) { o, _ in
-            let rowBase = b.mul(o, e.i64(reduced * inner))
+        func finish(_ function: ReduceFunction, _ total: IRValue) -> IRValue {
+            function == .mean ? b.fmul(total, e.context.constant(1.0 / Double(reduced), total.type)) : total
+        }
+        try b.forLoop(begin, end) { task, _ in
             if inner == 1 {
-                let totals = try reduceRow(e, input, rowBase, count: reduced)
-                for ((function, pointer), total) in zip(outputs, totals) {
-                    let value = function == .mean ? b.fmul(total, e.context.constant(1.0 / Double(reduced), total.type)) : total
-                    try e.store(value, .f32, pointer, o)
+                let totals = try reduceContiguous(e, input, b.mul(task, e.i64(reduced)), count: reduced, functions: kernel.outputs.map(\.function))
+                for ((function, pointer), total) in zip(outputs, totals) { try e.store(finish(function, total), .f32, pointer, task) }
+                return []
+            }
+            let o = b.sdiv(task, e.i64(chunks)), slab = b.srem(task, e.i64(chunks))
+            let firstColumn = b.mul(slab, e.i64(chunk))
+            let rowBase = b.add(b.mul(o, e.i64(reduced * inner)), firstColumn)
+            let outputBase = b.add(b.mul(o, e.i64(inner)), firstColumn)
+            let fullSlabs = inner / chunk
+            let isFull = b.icmp(LLVMIntSLT, slab, e.i64(fullSlabs))
+            let fullPath = b.block("slab.full"), partialPath = b.block("slab.partial"), done = b.block("slab.done")
+            b.branch(if: isFull, then: fullPath, else: partialPath)
+
+            b.position(at: fullPath)
+            let initial = try kernel.outputs.flatMap { output in try (0..<4).map { _ in try reductionIdentity(e, output.function, .f32, lanes: lanes) } }
+            let totals = try b.forLoop(e.i64(0), e.i64(reduced), carrying: initial) { r, acc in
+                var next = acc
+                for v in 0..<4 {
+                    let x = try e.load(.f32, input, b.add(rowBase, b.add(b.mul(r, e.i64(inner)), e.i64(v * lanes))), count: lanes)
+                    for (f, output) in kernel.outputs.enumerated() { next[f * 4 + v] = combine(e, output.function, acc[f * 4 + v], x) }
                 }
-            } else {
-                try forEachInnerBlock(e, inner: inner) { i, width in
-                    let base = b.add(rowBase, i)
-                    let initial = try kernel.outputs.map { try reductionIdentity(e, $0.function, .f32, lanes: width) }
-                    let totals = try b.forLoop(e.i64(0), e.i64(reduced), carrying: initial) { r, acc in
-                        let x = try e.load(.f32, input, b.add(base, b.mul(r, e.i64(inner))), count: width)
-                        return zip(kernel.outputs, acc).map { combine(e, $0.function, $1, x) }
+                return next
+            }
+            for (f, (function, pointer)) in outputs.enumerated() {
+                for v in 0..<4 { try e.store(finish(function, totals[f * 4 + v]), .f32, pointer, b.add(outputBase, e.i64(v * lanes))) }
+            }
+            b.branch(to: done)
+
+            b.position(at: partialPath)
+            // The remaining columns (fewer than a slab) in one pass down the reduced dim, one
+            // independent accumulator per vector, the last vector masked.
+            let remaining = inner - fullSlabs * chunk
+            if remaining > 0 {
+                let vectors = (remaining + lanes - 1) / lanes
+                let masks = (0..<vectors).map { v in leadingLanes(e.context, min(lanes, remaining - v * lanes), of: lanes) }
+                let start = try kernel.outputs.flatMap { output in try (0..<vectors).map { _ in try reductionIdentity(e, output.function, .f32, lanes: lanes) } }
+                let sums = try b.forLoop(e.i64(0), e.i64(reduced), carrying: start) { r, acc in
+                    var next = acc
+                    for v in 0..<vectors {
+                        let at = b.elementPointer(e.context.f32, input, b.add(rowBase, b.add(b.mul(r, e.i64(inner)), e.i64(v * lanes))))
+                        for (f, output) in kernel.outputs.enumerated() {
+                            let x = maskedLoad(b, at, masks[v], e.context.f32.vector(lanes),
+                                               passthrough: try reductionIdentity(e, output.function, .f32, lanes: lanes))
+                            next[f * vectors + v] = combine(e, output.function, acc[f * vectors + v], x)
+                        }
                     }
-                    for ((function, pointer), total) in zip(outputs, totals) {
-                        let value = function == .mean ? b.fmul(total, e.context.constant(1.0 / Double(reduced), total.type)) : total
-                        try e.store(value, .f32, pointer, b.add(b.mul(o, e.i64(inner)), i))
+                    return next
+                }
+                for (f, (function, pointer)) in outputs.enumerated() {
+                    for v in 0..<vectors {
+                        maskedStore(b, finish(function, sums[f * vectors + v]),
+                                    b.elementPointer(e.context.f32, pointer, b.add(outputBase, e.i64(v * lanes))), masks[v])
                     }
                 }
             }
+            b.branch(to: done)
+            b.position(at: done)
             return []
         }
-    }
-
-    /// Every function's reduction of `count` contiguous floats.
-    private func reduceRow(_ e: EmitContext, _ pointer: IRValue, _ base: IRValue, count: Int) throws -> [IRValue] {
-        let b = e.builder
-        let vectorEnd = count / lanes * lanes
-        var totals = try kernel.outputs.map { try reductionIdentity(e, $0.function, .f32, lanes: 1) }
-        if vectorEnd > 0 {
-            let initial = try kernel.outputs.map { try reductionIdentity(e, $0.function, .f32, lanes: lanes) }
-            let acc = try b.forLoop(e.i64(0), e.i64(vectorEnd), step: lanes, carrying: initial) { r, acc in
-                let x = try e.load(.f32, pointer, b.add(base, r), count: lanes)
-                return zip(kernel.outputs, acc).map { combine(e, $0.function, $1, x) }
-            }
-            totals = zip(kernel.outputs, acc).map { output, vector in e.reduceLanes(vector) { combine(e, output.function, $0, $1) } }
-        }
-        if vectorEnd < count {
-            totals = try b.forLoop(e.i64(vectorEnd), e.i64(count), carrying: totals) { r, acc in
-                let x = try e.load(.f32, pointer, b.add(base, r), count: 1)
-                return zip(kernel.outputs, acc).map { combine(e, $0.function, $1, x) }
-            }
-        }
-        return totals
     }
 }
 
@@ -213,8 +240,9 @@ struct RowDotEmitter {
 }
 
 /// The spatial gate's map: `g[n, r, s] = sigmoid(norm(Σ_k Σ_taps w · map_k[n, r + dy - p, s + dx - p]))`
-/// with zero padding. A task is one row of one batch element; columns go `lanes` at a time,
-/// the taps that fall outside the map masked off.
+/// with zero padding. A task is one row of one batch element. Only taps whose row is inside the
+/// map are visited; column blocks clear of both edges read plain vectors, the edge blocks read
+/// masked vectors (columns are contiguous: the planner lays the maps out that way).
 struct SpatialConvEmitter {
     let kernel: SpatialConvKernel
     let lanes: Int
@@ -228,6 +256,7 @@ struct SpatialConvEmitter {
         let weight = e.pointer(to: kernel.weight), output = e.pointer(to: kernel.output)
         let (rows, columns) = (kernel.rows, kernel.columns)
         let (kh, kw) = (kernel.kernelHeight, kernel.kernelWidth)
+        let (padRows, padColumns) = (kernel.padding[0], kernel.padding[1])
         // Bias and batch norm folded to one z · a + b.
         let load = { (buffer: BufferID) in b.load(f32, e.pointer(to: buffer), alignment: 4) }
         var affine = kernel.bias.map { (c.constant(1.0, f32), load($0)) }
@@ -237,55 +266,72 @@ struct SpatialConvEmitter {
             // norm(z + bias) = z·a + (bias·a + shift)
             affine = (a, affine.map { b.multiplyAdd($0.1, a, shift) } ?? shift)
         }
+        /// Weight (k, dy, dx); a transposed kernel swaps the tap's row and column.
+        func weightIndex(_ k: Int, _ dy: IRValue, _ dx: Int) -> IRValue {
+            kernel.transposedWeight
+                ? b.add(b.mul(b.add(e.i64(k * kw + dx), e.i64(0)), e.i64(kh)), dy)
+                : b.add(b.mul(b.add(e.i64(k * kh), dy), e.i64(kw)), e.i64(dx))
+        }
         try b.forLoop(begin, end) { task, _ in
             let n = b.sdiv(task, e.i64(rows)), r = b.srem(task, e.i64(rows))
-            try forEachInnerBlock(e, inner: columns) { s, width in
-                let columnIndices = width == 1 ? s : b.add(b.splat(s, lanes: width),
-                                                          b.signExtend(c.constantVector((0..<width).map { Int32($0) }), c.i64.vector(width)))
-                var z = c.constant(0.0, f32.vector(width))
-                for (k, map) in maps.enumerated() {
-                    let mapBase = b.mul(n, e.i64(kernel.batchStride))
-                    for dy in 0..<kh {
-                        let y = b.add(r, e.i64(dy - kernel.padding[0]))
-                        let rowInside = b.and(b.icmp(LLVMIntSGE, y, e.i64(0)), b.icmp(LLVMIntSLT, y, e.i64(rows)))
-                        let safeRow = b.select(rowInside, y, e.i64(0))
-                        let rowBase = b.add(mapBase, b.mul(safeRow, e.i64(kernel.rowStride)))
-                        for dx in 0..<kw {
-                            let w = b.splat(b.load(f32, b.elementPointer(f32, weight, e.i64((k * kh + dy) * kw + dx)), alignment: 4), lanes: width)
-                            let xs = b.add(columnIndices, width == 1 ? e.i64(dx - kernel.padding[1]) : c.constant(dx - kernel.padding[1], c.i64.vector(width)))
-                            let inside = b.and(b.splat(rowInside, lanes: width),
-                                               b.and(b.icmp(LLVMIntSGE, xs, c.constant(0, xs.type)), b.icmp(LLVMIntSLT, xs, c.constant(columns, xs.type))))
-                            let value = try gather(e, map, rowBase, columns: xs, inside: inside, width: width)
-                            z = b.multiplyAdd(w, value, z)
-                        }
+            let mapBase = b.mul(n, e.i64(kernel.batchStride))
+            // Taps whose row falls inside the map.
+            let firstTap = b.select(b.icmp(LLVMIntSLT, r, e.i64(padRows)), b.sub(e.i64(padRows), r), e.i64(0))
+            let lastTap = e.minimum(e.i64(kh), b.sub(e.i64(rows + padRows), r))
+            // Whole vectors only: the last, partial block takes the masked path and a masked store.
+            let blocks = (columns + lanes - 1) / lanes
+            try b.forLoop(e.i64(0), e.i64(blocks * lanes), step: lanes) { s, _ in
+                let width = lanes
+                let laneOffsets = b.signExtend(c.constantVector((0..<width).map { Int32($0) }), c.i64.vector(width))
+                func convolve(masked: Bool) throws -> IRValue {
+                    var z = c.constant(0.0, f32.vector(width))
+                    for (k, map) in maps.enumerated() {
+                        z = try b.forLoop(firstTap, lastTap, carrying: [z]) { dy, acc in
+                            let rowBase = b.add(mapBase, b.mul(b.add(r, b.sub(dy, e.i64(padRows))), e.i64(kernel.rowStride)))
+                            var sum = acc[0]
+                            for dx in 0..<kw {
+                                let w = b.splat(b.load(f32, b.elementPointer(f32, weight, weightIndex(k, dy, dx)), alignment: 4), lanes: width)
+                                let first = b.add(s, e.i64(dx - padColumns))
+                                let value: IRValue
+                                if !masked {
+                                    value = try e.load(.f32, map, b.add(rowBase, first), count: width)
+                                } else if width == 1 {
+                                    let inside = b.and(b.icmp(LLVMIntSGE, first, e.i64(0)), b.icmp(LLVMIntSLT, first, e.i64(columns)))
+                                    let at = b.select(inside, b.add(rowBase, first), rowBase)
+                                    value = b.select(inside, try e.load(.f32, map, at, count: 1), c.constant(0.0, f32))
+                                } else {
+                                    let xs = b.add(b.splat(first, lanes: width), laneOffsets)
+                                    let inside = b.and(b.icmp(LLVMIntSGE, xs, c.constant(0, xs.type)), b.icmp(LLVMIntSLT, xs, c.constant(columns, xs.type)))
+                                    // Lanes off the map are masked; the pointer may point before it (no inbounds GEP).
+                                    value = maskedLoad(b, b.offsetPointer(f32, map, b.add(rowBase, first)), inside, f32.vector(width))
+                                }
+                                sum = b.multiplyAdd(w, value, sum)
+                            }
+                            return [sum]
+                        }[0]
                     }
+                    return z
                 }
+                // A block clear of both edges reads plain vectors.
+                let interior = b.and(b.icmp(LLVMIntSGE, s, e.i64(padColumns)), b.icmp(LLVMIntSLE, b.add(s, e.i64(width + padColumns)), e.i64(columns)))
+                let fast = b.block("conv.interior"), edge = b.block("conv.edge"), join = b.block("conv.join")
+                b.branch(if: interior, then: fast, else: edge)
+                b.position(at: fast)
+                let zFast = try convolve(masked: false)
+                let fastEnd = b.currentBlock
+                b.branch(to: join)
+                b.position(at: edge)
+                let zEdge = try convolve(masked: true)
+                let edgeEnd = b.currentBlock
+                b.branch(to: join)
+                b.position(at: join)
+                var z = b.phi(f32.vector(width), [(zFast, fastEnd), (zEdge, edgeEnd)])
                 if let (scale, shift) = affine { z = b.multiplyAdd(z, b.splat(scale, lanes: width), b.splat(shift, lanes: width)) }
-                try e.store(VectorMath.sigmoid(z, b), .f32, output, b.add(b.mul(task, e.i64(columns)), s))
+                let valid = b.icmp(LLVMIntSLT, b.add(b.splat(s, lanes: width), laneOffsets), c.constant(columns, c.i64.vector(width)))
+                maskedStore(b, VectorMath.sigmoid(z, b), b.elementPointer(f32, output, b.add(b.mul(task, e.i64(columns)), s)), valid)
+                return []
             }
             return []
         }
-    }
-
-    /// Map values at `columns` of a row, 0 where `inside` is false (never read out of bounds).
-    private func gather(_ e: EmitContext, _ map: IRValue, _ rowBase: IRValue, columns: IRValue, inside: IRValue, width: Int) throws -> IRValue {
-        let b = e.builder, c = e.context
-        let f32 = c.f32
-        if width == 1 {
-            let at = b.select(inside, b.add(rowBase, b.mul(columns, e.i64(kernel.columnStride))), rowBase)
-            return b.select(inside, try e.load(.f32, map, at, count: 1), c.constant(0.0, f32))
-        }
-        if kernel.columnStride == 1 {
-            // Lanes left of the map are masked off; the pointer may point before it (no inbounds GEP).
-            let first = b.add(rowBase, b.extractElement(columns, 0))
-            return maskedLoad(b, b.offsetPointer(f32, map, first), inside, f32.vector(width))
-        }
-        var vector = c.undefined(f32.vector(width))
-        for lane in 0..<width {
-            let laneInside = b.extractElement(inside, lane)
-            let at = b.select(laneInside, b.add(rowBase, b.mul(b.extractElement(columns, lane), e.i64(kernel.columnStride))), rowBase)
-            vector = b.insertElement(vector, b.select(laneInside, try e.load(.f32, map, at, count: 1), c.constant(0.0, f32)), lane)
-        }
-        return vector
     }
 }

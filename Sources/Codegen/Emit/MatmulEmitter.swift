@@ -185,12 +185,17 @@ func emitMicroKernel(_ module: IRModule, name: String, kind: MatmulEmitter.Micro
     return function
 }
 
-/// `llvm.masked.load`: lanes off in `mask` read nothing and give 0.
-func maskedLoad(_ b: IRBuilder, _ pointer: IRValue, _ mask: IRValue, _ type: IRType) -> IRValue {
+/// `llvm.masked.load`: lanes off in `mask` read nothing and give `passthrough` (0 by default).
+func maskedLoad(_ b: IRBuilder, _ pointer: IRValue, _ mask: IRValue, _ type: IRType, passthrough: IRValue? = nil) -> IRValue {
     let c = b.context
     let intrinsic = b.module.intrinsic("llvm.masked.load.\(IRBuilder.mangle(type)).p0", returning: type,
                                        [c.pointer, c.i32, mask.type, type])
-    return b.call(intrinsic, [pointer, c.i32(4), mask, c.constant(0.0, type)])
+    return b.call(intrinsic, [pointer, c.i32(4), mask, passthrough ?? c.constant(0.0, type)])
+}
+
+/// A mask of the first `count` lanes (count known at compile time).
+func leadingLanes(_ c: IRContext, _ count: Int, of lanes: Int) -> IRValue {
+    c.constantMask((0..<lanes).map { $0 < count })
 }
 
 /// `llvm.masked.store`: lanes off in `mask` write nothing.

@@ -64,24 +64,68 @@ func forEachInnerBlock(_ e: EmitContext, inner: Int, _ body: (IRValue, Int) thro
 /// Reduces `count` contiguous elements of `type` at `pointer[base...]` to a scalar.
 func reduceContiguous(_ e: EmitContext, _ pointer: IRValue, _ base: IRValue, count: Int, function: ReduceFunction,
                       type: ElementType = .f32, map: ((IRValue) -> IRValue)? = nil) throws -> IRValue {
+    try reduceContiguous(e, pointer, base, count: count, functions: [function], type: type, map: map)[0]
+}
+
+/// Reduces `count` contiguous elements with several functions in one read. The main loop keeps
+/// four independent vector accumulators per function, so consecutive loads do not wait on one
+/// another's combine; they are combined as a tree at the end, then across lanes, then the
+/// scalar tail is added.
+func reduceContiguous(_ e: EmitContext, _ pointer: IRValue, _ base: IRValue, count: Int, functions: [ReduceFunction],
+                      type: ElementType = .f32, map: ((IRValue) -> IRValue)? = nil) throws -> [IRValue] {
     let b = e.builder
-    let vectorEnd = count / e.lanes * e.lanes
-    var total = try reductionIdentity(e, function, type, lanes: 1)
+    let lanes = e.lanes
+    let unroll = 4
+    let unrolledEnd = count / (lanes * unroll) * (lanes * unroll)
+    let vectorEnd = count / lanes * lanes
+    var totals = try functions.map { try reductionIdentity(e, $0, type, lanes: 1) }
     if vectorEnd > 0 {
-        let identity = try reductionIdentity(e, function, type, lanes: e.lanes)
-        let acc = try b.forLoop(e.i64(0), e.i64(vectorEnd), step: e.lanes, carrying: [identity]) { r, acc in
-            let x = try e.load(type, pointer, b.add(base, r), count: e.lanes)
-            return [combine(e, function, acc[0], map?(x) ?? x, type: type)]
-        }[0]
-        total = e.reduceLanes(acc) { combine(e, function, $0, $1, type: type) }
+        let identities = try functions.map { try reductionIdentity(e, $0, type, lanes: lanes) }
+        var accumulators = identities.flatMap { Array(repeating: $0, count: unroll) }
+        if unrolledEnd > 0 {
+            accumulators = try b.forLoop(e.i64(0), e.i64(unrolledEnd), step: lanes * unroll, carrying: accumulators) { r, acc in
+                var next = acc
+                for u in 0..<unroll {
+                    let raw = try e.load(type, pointer, b.add(base, b.add(r, e.i64(u * lanes))), count: lanes)
+                    let x = map?(raw) ?? raw
+                    for (f, function) in functions.enumerated() { next[f * unroll + u] = combine(e, function, acc[f * unroll + u], x, type: type) }
+                }
+                return next
+            }
+        }
+        if unrolledEnd < vectorEnd {
+            accumulators = try b.forLoop(e.i64(unrolledEnd), e.i64(vectorEnd), step: lanes, carrying: accumulators) { r, acc in
+                let raw = try e.load(type, pointer, b.add(base, r), count: lanes)
+                let x = map?(raw) ?? raw
+                var next = acc
+                for (f, function) in functions.enumerated() { next[f * unroll] = combine(e, function, acc[f * unroll], x, type: type) }
+                return next
+            }
+        }
+        for (f, function) in functions.enumerated() {
+            let group = Array(accumulators[(f * unroll)..<((f + 1) * unroll)])
+            let vector = combine(e, function, combine(e, function, group[0], group[1], type: type),
+                                 combine(e, function, group[2], group[3], type: type), type: type)
+            totals[f] = e.reduceLanes(vector) { combine(e, function, $0, $1, type: type) }
+        }
     }
-    if vectorEnd < count {
-        total = try b.forLoop(e.i64(vectorEnd), e.i64(count), carrying: [total]) { r, acc in
-            let x = try e.load(type, pointer, b.add(base, r), count: 1)
-            return [combine(e, function, acc[0], map?(x) ?? x, type: type)]
-        }[0]
+    if vectorEnd < count && type == .f32 && map == nil {
+        // The tail as one masked vector (lanes past the end read the identity), not a serial scalar chain.
+        let tail = count - vectorEnd
+        let at = b.elementPointer(e.context.f32, pointer, b.add(base, e.i64(vectorEnd)))
+        for (f, function) in functions.enumerated() {
+            let x = maskedLoad(b, at, leadingLanes(e.context, tail, of: lanes), e.context.f32.vector(lanes),
+                               passthrough: try reductionIdentity(e, function, type, lanes: lanes))
+            totals[f] = combine(e, function, totals[f], e.reduceLanes(x) { combine(e, function, $0, $1, type: type) }, type: type)
+        }
+    } else if vectorEnd < count {
+        totals = try b.forLoop(e.i64(vectorEnd), e.i64(count), carrying: totals) { r, acc in
+            let raw = try e.load(type, pointer, b.add(base, r), count: 1)
+            let x = map?(raw) ?? raw
+            return zip(functions, acc).map { combine(e, $0, $1, x, type: type) }
+        }
     }
-    return total
+    return totals
 }
 
 /// The reduction's binary step on values of `type`; float max and min propagate NaN. On i1,

@@ -120,6 +120,12 @@ public final class IRContext {
         return IRValue(ref: LLVMConstVector(&elements, UInt32(values.count)))
     }
 
+    /// A constant `<N x i1>` (a lane mask).
+    public func constantMask(_ lanes: [Bool]) -> IRValue {
+        var elements: [LLVMValueRef?] = lanes.map { LLVMConstInt(i1.ref, $0 ? 1 : 0, 0) }
+        return IRValue(ref: LLVMConstVector(&elements, UInt32(lanes.count)))
+    }
+
     /// A constant `[N x i8]` holding `bytes` (embedded weights: one constant, not one per element).
     public func constantBytes(_ bytes: [UInt8]) -> IRValue {
         bytes.withUnsafeBufferPointer { buffer in

@@ -339,7 +339,10 @@ public struct SpatialConvKernel: Sendable {
     public var maps: [BufferID]
     public var batchStride: Int, rowStride: Int, columnStride: Int
     public var weight: BufferID
+    /// `kernelHeight`/`kernelWidth` and `padding` are along the kernel's rows and columns; with
+    /// `transposedWeight` the weight is read as its transpose (the maps were laid out columns-first).
     public var kernelHeight: Int, kernelWidth: Int
+    public var transposedWeight = false
     public var padding: [Int]
     public var bias: BufferID?
     public var norm: (scale: BufferID, shift: BufferID, mean: BufferID, variance: BufferID, epsilon: Double)?

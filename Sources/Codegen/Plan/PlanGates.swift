@@ -79,18 +79,24 @@ extension KernelPlanner {
         let mapStrides = rowMajorStrides(mapDims.map { shape[$0] })
         let stride = { (dim: Int) in mapStrides[mapDims.firstIndex(of: dim)!] }
         let operands = node.operands
-        let gate = scratch("\(name).gate", floats: shape[0] * shape[r] * shape[s])
         let weight = graph.type(of: operands[1]).staticShape!
+        // Convolve in the maps' own layout: when they hold the gate's columns first (r after s
+        // in x), swap rows and columns and read the kernel transposed.
+        let swapped = stride(s) != 1
+        let (rowDim, columnDim) = swapped ? (s, r) : (r, s)
+        let gate = scratch("\(name).gate", floats: shape[0] * shape[r] * shape[s])
         phases.append(.spatialConv(SpatialConvKernel(
-            batch: shape[0], rows: shape[r], columns: shape[s], maps: maps, batchStride: stride(0), rowStride: stride(r), columnStride: stride(s),
-            weight: buffer(of: operands[1]), kernelHeight: weight[2], kernelWidth: weight[3], padding: a.padding,
+            batch: shape[0], rows: shape[rowDim], columns: shape[columnDim], maps: maps, batchStride: stride(0), rowStride: stride(rowDim),
+            columnStride: stride(columnDim), weight: buffer(of: operands[1]),
+            kernelHeight: swapped ? weight[3] : weight[2], kernelWidth: swapped ? weight[2] : weight[3], transposedWeight: swapped,
+            padding: swapped ? [a.padding[1], a.padding[0]] : a.padding,
             bias: a.bias ? buffer(of: operands[2]) : nil,
             norm: a.batchNorm ? (buffer(of: operands[a.normOperand]), buffer(of: operands[a.normOperand + 1]), buffer(of: operands[a.normOperand + 2]),
                                  buffer(of: operands[a.normOperand + 3]), a.epsilon) : nil,
             output: gate)))
-        // The gate holds one value per (n, r, s): stride 0 along the channel dim.
+        // The gate holds one value per (n, row, column) of the convolution: stride 0 along the channel dim.
         var gateStrides = Array(repeating: 0, count: 4)
-        (gateStrides[0], gateStrides[r], gateStrides[s]) = (shape[r] * shape[s], shape[s], 1)
+        (gateStrides[0], gateStrides[rowDim], gateStrides[columnDim]) = (shape[r] * shape[s], shape[columnDim], 1)
         let xRead = ScalarExpression.load(Access(buffer: buffer(of: x), offset: 0, strides: rowMajorStrides(shape)), .f32)
         let gateRead = ScalarExpression.load(Access(buffer: gate, offset: 0, strides: gateStrides), .f32)
         phases.append(.elementwise(ElementwiseKernel(
