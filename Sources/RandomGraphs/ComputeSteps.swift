@@ -113,7 +113,9 @@ extension GraphGenerator {
         guard outputHeight >= 1, outputWidth >= 1,
               x.shape[0] * outChannels * outputHeight * outputWidth * (channels / groups) * kh * kw <= options.maxMultiplyAdds
         else { return false }
-        let weight = random.chance(0.85) ? parameter(weightShape) : operand(weightShape).value
+        // Always a declared weight (finite): a NaN or inf kernel value meets the zero padding, and
+        // the im2col code computes 0·inf = NaN there where the interpreter skips padded taps.
+        let weight = parameter(weightShape)
         var operands = [x.value, weight]
         if random.chance(0.5) {
             operands.append(parameter([outChannels], role: "bias"))

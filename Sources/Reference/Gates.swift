@@ -14,6 +14,7 @@ func evaluateChannelGate(_ a: ChannelGateAttributes, _ x: [ReferenceTensor]) -> 
     let w2 = take(), b2 = a.bias ? take() : nil
     let hidden = w1.count / channels
     var out = input.data
+    var map: [Double] = []
     for n in 0..<batch {
         func at(_ c: Int, _ s: Int) -> Double { input.data[(n * channels + c) * spatial + s] }
         var descriptors: [[Double]] = []
@@ -49,12 +50,14 @@ func evaluateChannelGate(_ a: ChannelGateAttributes, _ x: [ReferenceTensor]) -> 
         }
         for c in 0..<channels {
             let g = a.combine == .scale ? 1 / (1 + Foundation.exp(-gate[c])) : gate[c]
+            map.append(g)
             for s in 0..<spatial {
                 let i = (n * channels + c) * spatial + s
                 out[i] = a.combine == .scale ? input.data[i] * g : input.data[i] + g
             }
         }
     }
+    if a.mapOnly { return ReferenceTensor(input.elementType, [batch, channels] + Array(repeating: 1, count: input.rank - 2), map) }
     return ReferenceTensor(input.elementType, input.shape, out)
 }
 
@@ -67,6 +70,10 @@ func evaluateSpatialGate(_ a: SpatialGateAttributes, _ x: [ReferenceTensor]) -> 
     let weight = x[1]
     let (kh, kw) = (weight.shape[2], weight.shape[3])
     var out = input.data
+    var mapShape = input.shape
+    mapShape[c] = 1
+    let mapStrides = rowMajorStrides(mapShape)
+    var gateMap = Array(repeating: 0.0, count: mapShape.reduce(1, *))
     for n in 0..<input.shape[0] {
         func at(_ ci: Int, _ ri: Int, _ si: Int) -> Double {
             input.data[n * strides[0] + ci * strides[c] + ri * strides[r] + si * strides[s]]
@@ -103,6 +110,7 @@ func evaluateSpatialGate(_ a: SpatialGateAttributes, _ x: [ReferenceTensor]) -> 
                     z = (z - x[n + 2].data[0]) / (x[n + 3].data[0] + a.epsilon).squareRoot() * x[n].data[0] + x[n + 1].data[0]
                 }
                 let g = 1 / (1 + Foundation.exp(-z))
+                gateMap[n * mapStrides[0] + ri * mapStrides[r] + si * mapStrides[s]] = g
                 for ci in 0..<channels {
                     let i = n * strides[0] + ci * strides[c] + ri * strides[r] + si * strides[s]
                     out[i] = input.data[i] * g
@@ -110,5 +118,6 @@ func evaluateSpatialGate(_ a: SpatialGateAttributes, _ x: [ReferenceTensor]) -> 
             }
         }
     }
+    if a.mapOnly { return ReferenceTensor(input.elementType, mapShape, gateMap) }
     return ReferenceTensor(input.elementType, input.shape, out)
 }

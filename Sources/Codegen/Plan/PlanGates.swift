@@ -43,11 +43,16 @@ extension KernelPlanner {
         let norm = a.layerNorm ? (operands.next()!, operands.next()!) : nil
         let w2 = operands.next()!
         let b2 = a.bias ? operands.next() : nil
-        let gate = scratch("\(name).gate", floats: batch * channels)
+        // A map-only gate writes its result; otherwise the gate is scratch and applied below.
+        let gate = a.mapOnly ? buffer(of: node.results[0]) : scratch("\(name).gate", floats: batch * channels)
         phases.append(.gateMLP(GateMLPKernel(
             batch: batch, channels: channels, hidden: graph.type(of: w1).staticShape![0], descriptors: descriptors,
             w1: buffer(of: w1), b1: b1.map { buffer(of: $0) }, norm: norm.map { (buffer(of: $0.0), buffer(of: $0.1), a.epsilon) },
             w2: buffer(of: w2), b2: b2.map { buffer(of: $0) }, sigmoid: a.combine == .scale, output: gate)))
+        if a.mapOnly {
+            plan.kernels.append(.fused(FusedKernel(name: "channel_gate map", phases: phases)))
+            return
+        }
         // The gate holds one value per (n, c): stride 0 along every spatial dim.
         var gateStrides = Array(repeating: 0, count: shape.count)
         (gateStrides[0], gateStrides[1]) = (channels, 1)
@@ -84,7 +89,8 @@ extension KernelPlanner {
         // in x), swap rows and columns and read the kernel transposed.
         let swapped = stride(s) != 1
         let (rowDim, columnDim) = swapped ? (s, r) : (r, s)
-        let gate = scratch("\(name).gate", floats: shape[0] * shape[r] * shape[s])
+        // The map, laid out [n, smaller dim, larger dim]: what a map-only gate's result is.
+        let gate = a.mapOnly ? buffer(of: node.results[0]) : scratch("\(name).gate", floats: shape[0] * shape[r] * shape[s])
         phases.append(.spatialConv(SpatialConvKernel(
             batch: shape[0], rows: shape[rowDim], columns: shape[columnDim], maps: maps, batchStride: stride(0), rowStride: stride(rowDim),
             columnStride: stride(columnDim), weight: buffer(of: operands[1]),
@@ -94,6 +100,10 @@ extension KernelPlanner {
             norm: a.batchNorm ? (buffer(of: operands[a.normOperand]), buffer(of: operands[a.normOperand + 1]), buffer(of: operands[a.normOperand + 2]),
                                  buffer(of: operands[a.normOperand + 3]), a.epsilon) : nil,
             output: gate)))
+        if a.mapOnly {
+            plan.kernels.append(.fused(FusedKernel(name: "spatial_gate map", phases: phases)))
+            return
+        }
         // The gate holds one value per (n, row, column) of the convolution: stride 0 along the channel dim.
         var gateStrides = Array(repeating: 0, count: 4)
         (gateStrides[0], gateStrides[rowDim], gateStrides[columnDim]) = (shape[r] * shape[s], shape[columnDim], 1)

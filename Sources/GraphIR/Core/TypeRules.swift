@@ -594,7 +594,7 @@ private func channelGateType(_ a: ChannelGateAttributes, _ operands: [TensorType
     }
     try expect([c, p], "second weight")
     if a.bias { try expect([c], "second bias") }
-    return x
+    return a.mapOnly ? TensorType(x.elementType, Array(x.shape.prefix(2)) + Array(repeating: 1, count: x.rank - 2)) : x
 }
 
 /// The typing rule of `spatial_gate` (see `SpatialGateAttributes`).
@@ -614,5 +614,8 @@ private func spatialGateType(_ a: SpatialGateAttributes, _ operands: [TensorType
     for i in 2..<operands.count where operands[i] != TensorType(.f32, [1]) {
         throw TypeRuleError("spatial_gate bias and batch-norm parameters must be f32[1], got \(operands[i])", operand: i)
     }
-    return x
+    guard a.mapOnly else { return x }
+    var shape = x.shape
+    shape[a.dims[0]] = 1
+    return TensorType(x.elementType, shape)
 }

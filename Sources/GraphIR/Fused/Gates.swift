@@ -13,7 +13,9 @@ public enum ChannelPooling: String, Hashable, Sendable, CaseIterable {
 /// `w1 [P, C]`, `b1 [P]`, with `norm=layer_norm` its `scale [P]` and `shift [P]`, then `w2 [C, P]`,
 /// `b2 [C]` (biases only when `bias`). For every pooling p: `d_p = pool_p(x)`, then
 /// `y_p = w2 · relu(norm(w1 · d_p + b1)) + b2`; `g = Σ_p y_p`. The result is `x · sigmoid(g)`
-/// (`combine=scale`) or `x + g` (`combine=add`), g broadcast over the spatial dims.
+/// (`combine=scale`) or `x + g` (`combine=add`), g broadcast over the spatial dims. With
+/// `output=map` the result is the gate itself, `sigmoid(g)` or `g`, shaped `[N, C, 1, …]`, for
+/// a consumer that applies it (fusion moves the application into an elementwise consumer).
 public struct ChannelGateAttributes: Hashable, Sendable {
     public enum Combine: String, Hashable, Sendable, CaseIterable { case scale, add }
 
@@ -23,14 +25,17 @@ public struct ChannelGateAttributes: Hashable, Sendable {
     public var layerNorm: Bool
     public var epsilon: Double
     public var combine: Combine
+    /// The result is the gate map, not the gated input.
+    public var mapOnly: Bool
 
     public init(pools: [ChannelPooling] = [.avg], bias: Bool = true, layerNorm: Bool = false, epsilon: Double = 1e-5,
-                combine: Combine = .scale) {
+                combine: Combine = .scale, mapOnly: Bool = false) {
         self.pools = pools
         self.bias = bias
         self.layerNorm = layerNorm
         self.epsilon = epsilon
         self.combine = combine
+        self.mapOnly = mapOnly
     }
 
     /// Operand count: x, the attention pooling's two, w1, b1, the norm's two, w2, b2.
@@ -51,7 +56,8 @@ public enum SpatialPooling: String, Hashable, Sendable, CaseIterable {
 /// `[1]`, then with `norm=batch_norm` its `scale [1]`, `shift [1]`, `mean [1]`, `var [1]`. With `dims=[c, r, s]`
 /// (default `[1, 2, 3]`), dim c of x is pooled away (`pools` in order, as the concat that feeds
 /// the convolution), the maps over dims (r, s) are convolved (`padding`, stride 1), normalised,
-/// and `x · sigmoid(map)` is the result, the map broadcast over dim c.
+/// and `x · sigmoid(map)` is the result, the map broadcast over dim c. With `output=map` the
+/// result is `sigmoid(map)` itself, shaped like x with dim c of size 1.
 public struct SpatialGateAttributes: Hashable, Sendable {
     public var pools: [SpatialPooling]
     public var dims: [Int]
@@ -60,15 +66,18 @@ public struct SpatialGateAttributes: Hashable, Sendable {
     public var bias: Bool
     public var batchNorm: Bool
     public var epsilon: Double
+    /// The result is the gate map, not the gated input.
+    public var mapOnly: Bool
 
     public init(pools: [SpatialPooling], dims: [Int] = [1, 2, 3], padding: [Int], bias: Bool = false, batchNorm: Bool = false,
-                epsilon: Double = 1e-5) {
+                epsilon: Double = 1e-5, mapOnly: Bool = false) {
         self.pools = pools
         self.dims = dims
         self.padding = padding
         self.bias = bias
         self.batchNorm = batchNorm
         self.epsilon = epsilon
+        self.mapOnly = mapOnly
     }
 
     public var operandCount: Int { 2 + (bias ? 1 : 0) + (batchNorm ? 4 : 0) }

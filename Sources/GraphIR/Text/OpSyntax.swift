@@ -64,6 +64,7 @@ extension Op {
             out.add("norm", .word(a.layerNorm ? "layer_norm" : "none"), unless: .word("none"))
             out.add("eps", .float(a.epsilon), unless: .float(1e-5))
             out.add("combine", .word(a.combine.rawValue), unless: .word("scale"))
+            out.add("output", .word(a.mapOnly ? "map" : "gated"), unless: .word("gated"))
         case .spatialGate(let a):
             out.add("pool", .list(a.pools.map { .word($0.rawValue) }))
             out.add("dims", .ints(a.dims), unless: [1, 2, 3])
@@ -71,6 +72,7 @@ extension Op {
             out.add("bias", .bool(a.bias), unless: false)
             out.add("norm", .word(a.batchNorm ? "batch_norm" : "none"), unless: .word("none"))
             out.add("eps", .float(a.epsilon), unless: .float(1e-5))
+            out.add("output", .word(a.mapOnly ? "map" : "gated"), unless: .word("gated"))
         case .constant(.splat(let x)): out.add("value", .float(x))
         case .constant(.elements(let xs)): out.add("values", .list(xs.map { .float($0) }))
         case .iota(let axis): out.add("axis", .integer(axis))
@@ -149,14 +151,16 @@ extension Op {
                 pools: pools.map { ChannelPooling(rawValue: $0)! }, bias: try a.bool("bias", default: true),
                 layerNorm: try a.word("norm", default: "none", allowed: ["none", "layer_norm"]) == "layer_norm",
                 epsilon: try a.float("eps", default: 1e-5),
-                combine: ChannelGateAttributes.Combine(rawValue: try a.word("combine", default: "scale", allowed: ["scale", "add"]))!))
+                combine: ChannelGateAttributes.Combine(rawValue: try a.word("combine", default: "scale", allowed: ["scale", "add"]))!,
+                mapOnly: try a.word("output", default: "gated", allowed: ["gated", "map"]) == "map"))
         case "spatial_gate":
             let pools = try a.words("pool", allowed: SpatialPooling.allCases.map(\.rawValue))
             self = .spatialGate(SpatialGateAttributes(
                 pools: pools.map { SpatialPooling(rawValue: $0)! }, dims: try a.integers("dims", default: [1, 2, 3]),
                 padding: try a.pair("padding"), bias: try a.bool("bias", default: false),
                 batchNorm: try a.word("norm", default: "none", allowed: ["none", "batch_norm"]) == "batch_norm",
-                epsilon: try a.float("eps", default: 1e-5)))
+                epsilon: try a.float("eps", default: 1e-5),
+                mapOnly: try a.word("output", default: "gated", allowed: ["gated", "map"]) == "map"))
         case "attention":
             let score = try a.word("score", default: "dot", allowed: AttentionScore.allCases.map(\.rawValue))
             self = .attention(AttentionAttributes(score: AttentionScore(rawValue: score)!, scale: try a.float("scale", default: 1),

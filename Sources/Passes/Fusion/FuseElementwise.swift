@@ -18,6 +18,7 @@ public struct FuseElementwise: Pass {
     public init() {}
 
     public func run(_ graph: inout Graph, context: PassContext) throws -> Bool {
+        let applied = applyGatesInConsumers(&graph, context)
         let users = graph.users()
         let outputs = Set(graph.outputs)
         var fused: Set<ValueID> = []
@@ -66,6 +67,55 @@ public struct FuseElementwise: Pass {
             rebuilder.replace(id, with: new)
             context.remark(.fused, name, "fused \(absorbed.joined(separator: ", ")) into one elementwise kernel producing %\(graph[id].name ?? "")",
                            at: node.location)
+            changed = true
+        }
+        guard changed else { return applied }
+        graph = rebuilder.finish()
+        return true
+    }
+
+    /// A gate whose result is read only by elementwise ops becomes its map and a `mul` (or
+    /// `add`), so the application fuses into those readers: three gated copies of x summed
+    /// (triplet attention) become one pass over x with three small maps.
+    ///
+    /// ```
+    /// %a = spatial_gate(%x, …)            %ma = spatial_gate(%x, …, output=map) : f32[8,1,28,28]
+    /// %b = spatial_gate(%x, …)      →     %mb = spatial_gate(%x, …, output=map) : f32[8,256,1,28]
+    /// %s = add(%a, %b)                    %s = elementwise(%x, %ma, %mb, expr="add(mul($0, $1), mul($0, $2))")
+    /// ```
+    private func applyGatesInConsumers(_ graph: inout Graph, _ context: PassContext) -> Bool {
+        let users = graph.users()
+        let outputs = Set(graph.outputs)
+        var rebuilder = GraphRebuilder(graph)
+        var changed = false
+        for node in graph.nodes {
+            let id = node.results[0]
+            let readers = users[id.index]
+            guard !outputs.contains(id), !readers.isEmpty, readers.allSatisfy({ isElementwise(graph[$0].op) }) else {
+                rebuilder.copy(node)
+                continue
+            }
+            let mapped: Op
+            var apply = BinaryFunction.mul
+            switch node.op {
+            case .spatialGate(var a) where !a.mapOnly:
+                a.mapOnly = true
+                mapped = .spatialGate(a)
+            case .channelGate(var a) where !a.mapOnly:
+                a.mapOnly = true
+                if a.combine == .add { apply = .add }
+                mapped = .channelGate(a)
+            default:
+                rebuilder.copy(node)
+                continue
+            }
+            let operands = node.operands.map(rebuilder.value)
+            let mapType = try! inferResultTypes(mapped, operands: operands.map(rebuilder.type), declared: nil)[0]
+            let map = rebuilder.add(mapped, operands, types: [mapType], location: node.location)[0]
+            let gated = rebuilder.add(.binary(apply), [operands[0], map], types: [graph.type(of: id)], names: [graph[id].name],
+                                      location: node.location, trivia: node.trivia)[0]
+            rebuilder.replace(id, with: gated)
+            context.remark(.fused, name, "\(node.op.mnemonic) %\(graph[id].name ?? "") is applied inside its elementwise readers", at: node.location)
             changed = true
         }
         guard changed else { return false }
