@@ -173,24 +173,43 @@ struct GateMLPEmitter {
     }
 }
 
-/// `Σ_{i<count} a[aBase + i] · v[vBase + i]`, vectorised with a scalar tail.
-func dotProduct(_ e: EmitContext, _ a: IRValue, _ aBase: IRValue, _ v: IRValue, _ vBase: IRValue, count: Int) throws -> IRValue {
+/// `Σ_{i<count} f(a[aBase + i], v[vBase + i])` with `f = a·v` by default, vectorised with four
+/// independent accumulators (a long dot product is otherwise bound by one FMA chain's latency)
+/// and a masked tail. `term` may replace the product (the additive attention score's
+/// `w·tanh(q + k)` is a "dot" of q and k with another term).
+func dotProduct(_ e: EmitContext, _ a: IRValue, _ aBase: IRValue, _ v: IRValue, _ vBase: IRValue, count: Int,
+                term: ((IRValue, IRValue, IRValue, IRValue) -> IRValue)? = nil) throws -> IRValue {
     let b = e.builder, c = e.context
     let lanes = e.lanes
-    let vectorEnd = count / lanes * lanes
-    var total = c.constant(0.0, c.f32)
-    if vectorEnd > 0 {
-        let acc = try b.forLoop(e.i64(0), e.i64(vectorEnd), step: lanes, carrying: [c.constant(0.0, c.f32.vector(lanes))]) { i, acc in
-            [b.multiplyAdd(try e.load(.f32, a, b.add(aBase, i), count: lanes), try e.load(.f32, v, b.add(vBase, i), count: lanes), acc[0])]
+    let vector = c.f32.vector(lanes)
+    // term(x, y, accumulator, index) -> accumulator'
+    let step = term ?? { x, y, acc, _ in b.multiplyAdd(x, y, acc) }
+    let unrolledEnd = count / (4 * lanes) * (4 * lanes), vectorEnd = count / lanes * lanes
+    var accumulators = Array(repeating: c.constant(0.0, vector), count: 4)
+    if unrolledEnd > 0 {
+        accumulators = try b.forLoop(e.i64(0), e.i64(unrolledEnd), step: 4 * lanes, carrying: accumulators) { i, acc in
+            try (0..<4).map { u in
+                let at = b.add(i, e.i64(u * lanes))
+                return step(try e.load(.f32, a, b.add(aBase, at), count: lanes), try e.load(.f32, v, b.add(vBase, at), count: lanes), acc[u], at)
+            }
+        }
+    }
+    if unrolledEnd < vectorEnd {
+        accumulators[0] = try b.forLoop(e.i64(unrolledEnd), e.i64(vectorEnd), step: lanes, carrying: [accumulators[0]]) { i, acc in
+            [step(try e.load(.f32, a, b.add(aBase, i), count: lanes), try e.load(.f32, v, b.add(vBase, i), count: lanes), acc[0], i)]
         }[0]
-        total = e.reduceLanes(acc) { b.fadd($0, $1) }
     }
     if vectorEnd < count {
-        total = try b.forLoop(e.i64(vectorEnd), e.i64(count), carrying: [total]) { i, acc in
-            [b.multiplyAdd(try e.load(.f32, a, b.add(aBase, i), count: 1), try e.load(.f32, v, b.add(vBase, i), count: 1), acc[0])]
-        }[0]
+        // The tail as one masked vector: lanes past the end read 0 and add nothing (a product
+        // with 0, or w = 0 for the additive term, which masks its weight the same way).
+        let mask = leadingLanes(c, count - vectorEnd, of: lanes)
+        let at = e.i64(vectorEnd)
+        let x = maskedLoad(b, b.elementPointer(c.f32, a, b.add(aBase, at)), mask, vector)
+        let y = maskedLoad(b, b.elementPointer(c.f32, v, b.add(vBase, at)), mask, vector)
+        accumulators[1] = b.select(mask, step(x, y, accumulators[1], at), accumulators[1])
     }
-    return total
+    let sum = b.fadd(b.fadd(accumulators[0], accumulators[1]), b.fadd(accumulators[2], accumulators[3]))
+    return e.reduceLanes(sum) { b.fadd($0, $1) }
 }
 
 /// Attention-pooling logits: `out[n, s] = Σ_c w[c] · x[n, c, s] + bias`, vectorised over s (a

@@ -67,6 +67,10 @@ func emitModule(_ plan: KernelPlan, into module: IRModule, symbolPrefix: String,
             let emitter = AttentionEmitter(kernel: k, lanes: lanes)
             count = emitter.taskCount
             try emitter.emit(emit, begin: begin, end: end)
+        case .attentionRows(let k):
+            let emitter = AttentionRowsEmitter(kernel: k, lanes: lanes)
+            count = emitter.taskCount
+            try emitter.emit(emit, begin: begin, end: end)
         case .pool(let k):
             let emitter = PoolEmitter(kernel: k)
             count = emitter.taskCount

@@ -148,6 +148,8 @@ public enum Kernel: Sendable {
     case matmul(MatmulKernel)
     /// Online-softmax attention over packed query, key and value panels.
     case attention(AttentionKernel)
+    /// Attention one query row at a time, reading q, k and v in place (few queries per batch element).
+    case attentionRows(AttentionRowsKernel)
     /// Several reductions of the middle dim of an `[outer, reduced, inner]` view in one read.
     case multiReduce(MultiReduceKernel)
     /// A gate's MLP on its pooled descriptors, one batch element per task.
@@ -354,4 +356,25 @@ public struct FusedKernel: Sendable {
     /// The fused op's name, as the plan prints it.
     public var name: String
     public var phases: [Kernel]
+}
+
+/// Attention's row mode, for batch elements with one query or a few (decoder states attending
+/// over encoder outputs: Bahdanau, Luong). The key/value panels a query tile would share are not
+/// worth packing for one row; instead a task takes one query row, computes its scores
+/// vectorised along the features of each key row, normalises them, and sums value rows
+/// vectorised along the value features. The row's scores live in `scores` (one row per task).
+public struct AttentionRowsKernel: Sendable {
+    public var score: AttentionScore
+    public var scale: Double
+    public var causal: Bool
+    public var batchShape: [Int]
+    public var queries: Int, keys: Int, features: Int, valueFeatures: Int
+    /// Strided views over `[batch…, queries, features]`, `[batch…, keys, features]`, `[batch…, keys, valueFeatures]`.
+    public var query: Access, key: Access, value: Access
+    public var scoreWeight: BufferID?
+    public var mask: ScalarExpression?
+    public var output: Access
+    public var probabilities: Access?
+    /// `[batch · queries, keys]` scratch.
+    public var scores: BufferID
 }

@@ -440,6 +440,9 @@ extension Kernel {
             return [k.packedQuery, k.packedKey, k.packedValue, k.output.buffer] + (k.scoreWeight.map { [$0] } ?? [])
                 + (k.mask?.loads.map(\.buffer) ?? []) + (k.probabilities.map { [$0.buffer] } ?? [])
         case .pool(let k): return [k.input, k.output]
+        case .attentionRows(let k):
+            return [k.query.buffer, k.key.buffer, k.value.buffer, k.output.buffer, k.scores] + (k.scoreWeight.map { [$0] } ?? [])
+                + (k.mask?.loads.map(\.buffer) ?? []) + (k.probabilities.map { [$0.buffer] } ?? [])
         case .multiReduce(let k): return [k.input] + k.outputs.map(\.buffer)
         case .gateMLP(let k):
             return k.descriptors + [k.w1, k.w2, k.output] + [k.b1, k.b2, k.norm?.scale, k.norm?.shift].compactMap { $0 }

@@ -79,6 +79,10 @@ extension Kernel {
             let extras = [k.causal ? "causal" : nil, k.scoreWeight.map { "weight \($0)" }, k.mask.map { "mask \($0.text)" },
                           k.probabilities.map { "probabilities \($0)" }].compactMap { $0 }
             return "attention \(k.score.rawValue) batch \(list(k.batchShape)) queries \(k.queries) keys \(k.keys) features \(k.features)->\(k.valueFeatures) \(k.packedQuery) \(k.packedKey) \(k.packedValue)\(extras.isEmpty ? "" : " " + extras.joined(separator: " ")) -> \(k.output) tile \(k.tile.rows)x\(k.tile.columns)"
+        case .attentionRows(let k):
+            let extras = [k.causal ? "causal" : nil, k.scoreWeight.map { "weight \($0)" }, k.mask.map { "mask \($0.text)" },
+                          k.probabilities.map { "probabilities \($0)" }].compactMap { $0 }
+            return "attention rows \(k.score.rawValue) scale \(formatFloat(k.scale)) batch \(list(k.batchShape)) keys \(k.keys) features \(k.features)->\(k.valueFeatures) q \(k.query) k \(k.key) v \(k.value)\(extras.isEmpty ? "" : " " + extras.joined(separator: " ")) -> \(k.output)"
         case .multiReduce(let k):
             return "reduce \(k.outputs.map { "\($0.function.rawValue) -> \($0.buffer)" }.joined(separator: ", ")) of \(k.input)[outer \(k.outer), reduced \(k.reduced), inner \(k.inner)] in one read"
         case .gateMLP(let k):
