@@ -49,13 +49,8 @@ public final class InferenceSession {
         plan = jit.plan
         timings = jit.timings
         let threadCount = threads ?? ThreadPool.defaultThreadCount
-        executable = try Executable(
-            entryAddress: jit.entryAddress, codeOwner: jit,
-            inputs: bound.inputs.map { Executable.Port(name: bound[$0].name ?? "", type: bound.type(of: $0)) },
-            outputs: bound.outputs.map { Executable.Port(name: bound[$0].name ?? "", type: bound.type(of: $0)) },
-            weights: weightTensors, arenaBytes: jit.plan.arenaBytes,
-            pool: threadCount > 1 ? SharedPools.pool(threads: threadCount) : nil,
-            profiledPhases: options.profile ? jit.plan.phaseLabels.count : nil)
+        executable = try Executable(jit, graph: bound, weights: weightTensors,
+                                    pool: threadCount > 1 ? SharedPools.pool(threads: threadCount) : nil, profiled: options.profile)
     }
 
     /// Runs on named inputs; returns the outputs in the graph's order.

@@ -35,6 +35,8 @@ public final class Executable {
     private let outputBuffers: [AlignedBuffer]
     private let weightBuffers: [AlignedBuffer]
     private let arena: AlignedBuffer
+    /// What the setup function fills once (packed weights).
+    private let persistent: AlignedBuffer
     private var frame: [UnsafeMutableRawPointer?]
     private let timer: PhaseTimer?
 
@@ -45,8 +47,11 @@ public final class Executable {
     ///   - pool: the threads kernels run on; nil runs everything on the caller.
     ///   - phases: with a count, the code was compiled to call a timing hook after each of that
     ///     many phases (`CompileOptions.profile`); `phaseSeconds` then holds the last run's times.
-    public init(entryAddress: UnsafeRawPointer, codeOwner: AnyObject, inputs: [Port], outputs: [Port], weights: [TensorData],
-                arenaBytes: Int, pool: ThreadPool?, profiledPhases phases: Int? = nil) throws {
+    ///   - setupAddress: a function with the entry's ABI that fills the persistent buffer
+    ///     (`persistentBytes`) from the weights; run once, here.
+    public init(entryAddress: UnsafeRawPointer, setupAddress: UnsafeRawPointer?, persistentBytes: Int, codeOwner: AnyObject,
+                inputs: [Port], outputs: [Port], weights: [TensorData], arenaBytes: Int, pool: ThreadPool?,
+                profiledPhases phases: Int? = nil) throws {
         entry = unsafeBitCast(entryAddress, to: GeneratedEntry.self)
         self.codeOwner = codeOwner
         self.inputs = inputs
@@ -60,8 +65,10 @@ public final class Executable {
         outputBuffers = try outputs.map(allocate)
         weightBuffers = try weights.map { try AlignedBuffer(copying: $0) }
         arena = try AlignedBuffer(byteCount: arenaBytes)
-        frame = (inputBuffers + outputBuffers + weightBuffers + [arena]).map(\.baseAddress)
+        persistent = try AlignedBuffer(byteCount: persistentBytes)
+        frame = (inputBuffers + outputBuffers + weightBuffers + [arena] + (setupAddress == nil ? [] : [persistent])).map(\.baseAddress)
         timer = phases.map { PhaseTimer(phases: $0) }
+        if let setupAddress { run(unsafeBitCast(setupAddress, to: GeneratedEntry.self)) }
         if let timer {
             frame.append(unsafeBitCast(PhaseTimer.hook, to: UnsafeMutableRawPointer.self))
             frame.append(Unmanaged.passUnretained(timer).toOpaque())
@@ -86,8 +93,12 @@ public final class Executable {
     /// Runs the code on whatever the input buffers hold.
     public func execute() {
         timer?.start = DispatchTime.now().uptimeNanoseconds
+        run(entry)
+    }
+
+    private func run(_ function: GeneratedEntry) {
         let status = frame.withUnsafeMutableBufferPointer { slots in
-            entry(slots.baseAddress, pool == nil ? ThreadPool.serialParallelFor : ThreadPool.cParallelFor, pool?.unmanagedPointer)
+            function(slots.baseAddress, pool == nil ? ThreadPool.serialParallelFor : ThreadPool.cParallelFor, pool?.unmanagedPointer)
         }
         precondition(status == 0, "compiled code returned \(status)")
     }

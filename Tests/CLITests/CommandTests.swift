@@ -14,7 +14,7 @@ import Testing
         #expect(result.stdout.contains("host features: "))
     }
 
-    @Test(arguments: ["check", "run", "dump", "version"])
+    @Test(arguments: ["check", "run", "dump", "bench", "compile", "version"])
     func everyCommandHasHelp(_ command: String) throws {
         let result = try AttncProcess.run([command, "--help"])
         #expect(result.status == 0)

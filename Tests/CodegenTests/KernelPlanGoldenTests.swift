@@ -11,7 +11,7 @@ import Testing
     /// A fixed AVX2 tile, so the golden text does not depend on the machine running the test.
     static let tile = MatmulTile(rows: 6, columns: 16)
 
-    @Test(arguments: ["sdpa_causal", "se", "gc_block", "triplet_attention"])
+    @Test(arguments: ["sdpa_causal", "se", "gc_block", "triplet_attention", "mha"])
     func planMatchesGolden(_ name: String) throws {
         let source = Self.root.appendingPathComponent("samples/\(name).gir")
         let graph = try parseGraph(try String(contentsOf: source, encoding: .utf8), path: source.path)

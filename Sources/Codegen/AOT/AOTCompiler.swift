@@ -62,7 +62,8 @@ public enum AOTCompiler {
             throw Diagnostic(.error, "'\(graph[id].name ?? "")' has symbolic dims (\(graph.type(of: id))); bind them with --bind")
         }
         let symbolPrefix = options.prefix + "_"
-        let compileOptions = CompileOptions(target: options.target, symbolPrefix: symbolPrefix)
+        var compileOptions = CompileOptions(target: options.target, symbolPrefix: symbolPrefix)
+        compileOptions.hoistWeightPacking = false
         let plan = try Compiler.plan(graph, options: compileOptions)
         let layout = try WeightsLayout(graph: graph, weights: weights)
         let scratchBytes = (plan.arenaBytes + 63) / 64 * 64

@@ -10,6 +10,9 @@ public struct CompileOptions: Sendable {
     public var symbolPrefix: String
     /// Call a timing hook after every kernel phase (see `emitModule`).
     public var profile = false
+    /// Pack weight matrices once, in a setup function (`PREFIXsetup`) run before the first run,
+    /// instead of on every run. AOT bundles turn it off: their caller owns no persistent buffer.
+    public var hoistWeightPacking = true
 
     public init(target: TargetDescription = .host(), symbolPrefix: String = "attnc_") {
         self.target = target
@@ -37,7 +40,7 @@ public struct CompileTimings: Sendable {
 public enum Compiler {
     /// The kernel plan for a graph with static shapes.
     public static func plan(_ graph: Graph, options: CompileOptions = CompileOptions()) throws -> KernelPlan {
-        try planKernels(graph, tile: options.tile)
+        try planKernels(graph, tile: options.tile, hoistWeightPacking: options.hoistWeightPacking)
     }
 
     /// The LLVM module for a plan, optimised at O3 unless `optimize` is false.
@@ -84,8 +87,9 @@ public enum Compiler {
         start = Date()
         try session.add(module)
         let entry = try session.lookup(entryName)
+        let setup = plan.setupKernels.isEmpty ? nil : try session.lookup("\(options.symbolPrefix)setup")
         timings.machineCode = Date().timeIntervalSince(start)
-        return JITModule(plan: plan, session: session, entryAddress: entry, timings: timings)
+        return JITModule(plan: plan, session: session, entryAddress: entry, setupAddress: setup, timings: timings)
     }
 }
 
@@ -99,12 +103,15 @@ public final class JITModule {
     private let session: JITSession
     /// Address of the entry function (see `emitModule` for its ABI).
     public let entryAddress: UnsafeRawPointer
+    /// The setup function (same ABI), run once before the first run; nil when there is none.
+    public let setupAddress: UnsafeRawPointer?
     public let timings: CompileTimings
 
-    init(plan: KernelPlan, session: JITSession, entryAddress: UnsafeRawPointer, timings: CompileTimings) {
+    init(plan: KernelPlan, session: JITSession, entryAddress: UnsafeRawPointer, setupAddress: UnsafeRawPointer?, timings: CompileTimings) {
         self.plan = plan
         self.session = session
         self.entryAddress = entryAddress
+        self.setupAddress = setupAddress
         self.timings = timings
     }
 

@@ -33,19 +33,26 @@ final class EmitContext {
         case .output(let i): return plan.inputs.count + i
         case .weight(let i): return plan.inputs.count + plan.outputs.count + i
         case .arena: return plan.inputs.count + plan.outputs.count + plan.weights.count
+        case .persistent: return plan.inputs.count + plan.outputs.count + plan.weights.count + 1
         case .constant: return nil
         }
     }
 
-    static func frameSlotCount(_ plan: KernelPlan) -> Int { plan.inputs.count + plan.outputs.count + plan.weights.count + 1 }
+    /// Slots: inputs, outputs, weights, the arena, then the persistent buffer when there is one.
+    static func frameSlotCount(_ plan: KernelPlan) -> Int {
+        plan.inputs.count + plan.outputs.count + plan.weights.count + 1 + (plan.setupKernels.isEmpty ? 0 : 1)
+    }
 
     /// The base address of a buffer.
     func pointer(to buffer: BufferID) -> IRValue {
         let storage = plan[buffer].storage
         guard let slot = EmitContext.frameSlot(storage, in: plan) else { return constantGlobal(buffer) }
         let base = builder.load(context.pointer, builder.elementPointer(context.pointer, frame, context.i64(slot)), alignment: 8)
-        if case .arena(let offset) = storage {
+        switch storage {
+        case .arena(let offset), .persistent(let offset):
             return builder.elementPointer(context.i8, base, context.i64(offset))
+        default:
+            break
         }
         return base
     }

@@ -101,28 +101,37 @@ func emitModule(_ plan: KernelPlan, into module: IRModule, symbolPrefix: String,
         builder.returnVoid()
         tasks.append((function, count))
     }
+    for (i, kernel) in plan.setupKernels.enumerated() { try emitKernel(kernel, name: "\(symbolPrefix)setup\(i)") }
+    let setupTasks = tasks
+    tasks = []
     for (i, kernel) in plan.kernels.enumerated() { try emitKernel(kernel, name: "\(symbolPrefix)kernel\(i)") }
 
     let parallelForType = c.function(returning: c.void, [c.pointer, c.pointer, c.pointer, c.i64])
-    let entryName = "\(symbolPrefix)entry"
-    let entry = module.function(entryName, c.function(returning: c.i32, [c.pointer, c.pointer, c.pointer]))
-    builder.begin(entry)
-    let (frame, parallelFor, pool) = (entry.parameter(0), entry.parameter(1), entry.parameter(2))
     let hookType = c.function(returning: c.void, [c.pointer, c.i64])
     let slots = EmitContext.frameSlotCount(plan)
-    for (phase, (function, count)) in tasks.enumerated() {
-        if count == 1 {
-            builder.call(function, [frame, c.i64(0), c.i64(1)])
-        } else if count > 1 {
-            builder.call(IRFunction(ref: parallelFor.ref, type: parallelForType), [pool, function.value, frame, c.i64(count)])
+    /// An entry-style function running `tasks` in order.
+    func emitRunner(_ name: String, _ tasks: [(function: IRFunction, count: Int)], profiled: Bool) {
+        let runner = module.function(name, c.function(returning: c.i32, [c.pointer, c.pointer, c.pointer]))
+        builder.begin(runner)
+        let (frame, parallelFor, pool) = (runner.parameter(0), runner.parameter(1), runner.parameter(2))
+        for (phase, (function, count)) in tasks.enumerated() {
+            if count == 1 {
+                builder.call(function, [frame, c.i64(0), c.i64(1)])
+            } else if count > 1 {
+                builder.call(IRFunction(ref: parallelFor.ref, type: parallelForType), [pool, function.value, frame, c.i64(count)])
+            }
+            if profiled {
+                let hook = builder.load(c.pointer, builder.elementPointer(c.pointer, frame, c.i64(slots)), alignment: 8)
+                let context = builder.load(c.pointer, builder.elementPointer(c.pointer, frame, c.i64(slots + 1)), alignment: 8)
+                builder.call(IRFunction(ref: hook.ref, type: hookType), [context, c.i64(phase)])
+            }
         }
-        if profile {
-            let hook = builder.load(c.pointer, builder.elementPointer(c.pointer, frame, c.i64(slots)), alignment: 8)
-            let context = builder.load(c.pointer, builder.elementPointer(c.pointer, frame, c.i64(slots + 1)), alignment: 8)
-            builder.call(IRFunction(ref: hook.ref, type: hookType), [context, c.i64(phase)])
-        }
+        builder.return(c.i32(0))
     }
-    builder.return(c.i32(0))
+    // The setup runner exists only when there are setup kernels (`PREFIXsetup`, same ABI).
+    if !setupTasks.isEmpty { emitRunner("\(symbolPrefix)setup", setupTasks, profiled: false) }
+    let entryName = "\(symbolPrefix)entry"
+    emitRunner(entryName, tasks, profiled: profile)
     try module.verify()
     return entryName
 }

@@ -7,8 +7,13 @@ public struct KernelPlan: Sendable {
     public var graphName: String
     public var buffers: [PlanBuffer] = []
     public var kernels: [Kernel] = []
+    /// Kernels that only read weights and constants (packing weight matrices): run once, before
+    /// the first run, into persistent buffers, when the planner is asked to hoist them.
+    public var setupKernels: [Kernel] = []
     /// Bytes of scratch the arena buffers need, 64-byte aligned.
     public var arenaBytes = 0
+    /// Bytes the persistent buffers need (what the setup kernels write).
+    public var persistentBytes = 0
     /// Buffers bound to the graph's inputs, outputs and weights, in the graph's order.
     public var inputs: [BufferID] = []
     public var outputs: [BufferID] = []
@@ -38,8 +43,20 @@ public enum BufferStorage: Sendable, Equatable {
     case weight(Int)
     /// A region of the arena, at a byte offset assigned by the arena planner.
     case arena(offset: Int)
+    /// A region of the persistent buffer the setup kernels fill once.
+    case persistent(offset: Int)
     /// Data compiled into the code.
     case constant(TensorData)
+}
+
+extension BufferStorage {
+    /// Weights and constants: the same on every run.
+    public var isFixed: Bool {
+        switch self {
+        case .weight, .constant: return true
+        default: return false
+        }
+    }
 }
 
 public struct PlanBuffer: Sendable {

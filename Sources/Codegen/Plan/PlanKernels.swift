@@ -20,8 +20,12 @@ public struct PlanError: Error, CustomStringConvertible, Sendable {
 /// - Graph outputs are written in place by their producers; a copy kernel is added only when an
 ///   output is an input, a weight, a constant or another output.
 /// - Arena buffers get offsets by liveness.
-public func planKernels(_ graph: Graph, tile: MatmulTile) throws -> KernelPlan {
+///
+/// With `hoistWeightPacking`, packing a weight or constant matrix becomes a setup kernel that
+/// runs once into a persistent buffer, instead of on every run.
+public func planKernels(_ graph: Graph, tile: MatmulTile, hoistWeightPacking: Bool = true) throws -> KernelPlan {
     var planner = KernelPlanner(graph: graph, tile: tile)
+    planner.hoistWeightPacking = hoistWeightPacking
     try planner.run()
     return planner.plan
 }
@@ -39,6 +43,7 @@ struct KernelPlanner {
     var loadFree: Set<ValueID> = []
     /// Transposes and reshapes read through strides instead of copied (see `findFoldedViews`).
     var foldedViews: Set<ValueID> = []
+    var hoistWeightPacking = false
     /// Packed panels already made, by the pack kernel's text (its source, shape and tile).
     var packedOperands: [String: BufferID] = [:]
     /// Attention results written straight into their transpose's buffer, with the strides.

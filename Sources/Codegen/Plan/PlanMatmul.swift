@@ -106,8 +106,17 @@ extension KernelPlanner {
         // The same operand packed the same way again (x feeding the q, k and v projections) reuses the panels.
         let key = Kernel.pack(kernel).text
         if let packed = packedOperands[key] { return (packed, kernel.packedCount) }
-        kernel.output = scratch(name, floats: batchShape.reduce(1, *) * kernel.packedCount)
-        plan.kernels.append(.pack(kernel))
+        let floats = batchShape.reduce(1, *) * kernel.packedCount
+        if hoistWeightPacking, case .matrix(let source, _, _, _, _) = source, plan[source].storage.isFixed {
+            // Weights do not change between runs: pack them once, at setup.
+            kernel.output = plan.addBuffer(PlanBuffer(name: name, elementType: .f32, elementCount: floats,
+                                                      storage: .persistent(offset: plan.persistentBytes)))
+            plan.persistentBytes += (floats * 4 + 63) / 64 * 64
+            plan.setupKernels.append(.pack(kernel))
+        } else {
+            kernel.output = scratch(name, floats: floats)
+            plan.kernels.append(.pack(kernel))
+        }
         packedOperands[key] = kernel.output
         return (kernel.output, kernel.packedCount)
     }

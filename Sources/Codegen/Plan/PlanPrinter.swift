@@ -3,9 +3,13 @@ import GraphIR
 /// The kernel plan as text: every buffer with its storage, then every kernel with its loops.
 extension KernelPlan: CustomStringConvertible {
     public var description: String {
-        var lines = ["kernel plan \(graphName): \(buffers.count) buffers, \(kernels.count) kernels, arena \(arenaBytes) bytes"]
+        var lines = ["kernel plan \(graphName): \(buffers.count) buffers, \(kernels.count) kernels, arena \(arenaBytes) bytes"
+                     + (setupKernels.isEmpty ? "" : ", \(setupKernels.count) setup kernels, \(persistentBytes) persistent bytes")]
         for (i, buffer) in buffers.enumerated() {
             lines.append("  b\(i) \(buffer.name.isEmpty ? "_" : buffer.name): \(buffer.elementType.rawValue) x \(buffer.elementCount) \(storageText(buffer.storage))")
+        }
+        for (i, kernel) in setupKernels.enumerated() {
+            lines.append("  setup\(i) \(kernel.text)")
         }
         for (i, kernel) in kernels.enumerated() {
             if case .fused(let group) = kernel {
@@ -24,6 +28,7 @@ extension KernelPlan: CustomStringConvertible {
         case .output(let i): return "output \(i)"
         case .weight(let i): return "weight \(i)"
         case .arena(let offset): return "arena @\(offset)"
+        case .persistent(let offset): return "persistent @\(offset)"
         case .constant: return "constant"
         }
     }
