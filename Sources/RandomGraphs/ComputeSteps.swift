@@ -29,9 +29,8 @@ extension GraphGenerator {
     func matmulStep() -> Bool {
         guard var a = pickFloat() else { return false }
         if a.rank < 2 {
-            a = record(must(.reshape(shape: factorization(a.count).count >= 2 ? factorization(a.count).map { .known($0) } : [1, -1]), [a.value]),
-                       exact: a.exact)
-            guard a.rank >= 2 else { return false }
+            let shape = factorization(a.count)
+            a = record(must(.reshape(shape: shape.count >= 2 ? shape.map { .known($0) } : [1, -1]), [a.value]), exact: a.exact)
         }
         let (transposeA, transposeB) = (random.chance(0.3), random.chance(0.4))
         let rows = a.shape[a.rank - 2], columns = a.shape[a.rank - 1]
@@ -43,7 +42,7 @@ extension GraphGenerator {
         case 0: bBatch = aBatch
         case 1: bBatch = broadcastable(to: aBatch)
         // b brings batch dims a lacks or has as 1.
-        default: bBatch = widened(aBatch).map { $0 }
+        default: bBatch = widened(aBatch)
         }
         if aBatch.isEmpty && random.chance(0.2) { bBatch = [random.pick([2, 3])] }
         let bShape = bBatch + (transposeB ? [n, k] : [k, n])

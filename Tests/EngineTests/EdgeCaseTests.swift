@@ -298,4 +298,32 @@ import Testing
         }
         Self.check(graph)
     }
+
+    /// Every reduction over every single axis and every pair of axes of a rank-4 value with
+    /// odd sizes (rows, columns and slabs of the column reductions, masked tails), in f32 and
+    /// for sum, amax and amin also in i32 and i1.
+    @Test func reductionsOverEveryAxis() throws {
+        let graph = try Self.build("every_axis") { b in
+            let x = b.input("x", f32[3, 9, 33, 5])
+            // Clamped first: casting ±inf to i32 saturates at the i64 range in the interpreter.
+            let integers = b.apply(.cast(to: .i32), [(x * 8.0).maximum(b.constant(-1000)).minimum(b.constant(1000))])[0]
+            let booleans = b.apply(.binary(.gt), [x, b.constant(0.5)])[0]
+            let axesList = (0..<4).map { [$0] } + (0..<4).flatMap { a in ((a + 1)..<4).map { [a, $0] } }
+            for axes in axesList {
+                let tag = axes.map(String.init).joined()
+                b.output(x.sum(axes: axes), as: "sum\(tag)")
+                b.output(x.mean(axes: axes, keepDims: true), as: "mean\(tag)")
+                b.output(x.amax(axes: axes), as: "amax\(tag)")
+                b.output(x.amin(axes: axes), as: "amin\(tag)")
+                b.output(b.apply(.reduce(.sum, axes: axes, keepDims: false), [integers])[0], as: "isum\(tag)")
+                b.output(b.apply(.reduce(.amax, axes: axes, keepDims: false), [integers])[0], as: "imax\(tag)")
+                b.output(b.apply(.reduce(.amin, axes: axes, keepDims: false), [booleans])[0], as: "all\(tag)")
+            }
+        }
+        for seed in UInt64(1)...2 {
+            let result = runDifferential(graph, inputs: randomInputs(for: graph, seed: seed, specialValues: seed == 2),
+                                         weights: [:], variants: [.asBuilt])
+            #expect(result.allProblems.isEmpty, "seed \(seed):\n\(result.allProblems.joined(separator: "\n"))")
+        }
+    }
 }
