@@ -3,6 +3,9 @@
 #
 #   scripts/onnx-node-tests.sh [--scratch-path DIR] [extra runner arguments, e.g. --verbose]
 #
+# With the runner argument --jit the cases run through the passes and JIT-compiled code instead
+# of the interpreter (slower; not part of make test).
+#
 # Installs the `onnx` Python package if it is missing, writes the node test cases of every op
 # attnc imports into .build/onnx-node-tests (with ../shared/onnx-node-tests/generate.py), builds
 # the runner and runs every case. Cases listed in Tests/onnx-node-tests.skip are expected to

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import GraphIR
 import ONNXImport
@@ -27,8 +28,9 @@ struct NodeTestCase {
         return "\(label) (\(name.contains("_expanded") ? "expanded" : "composite"))"
     }
 
-    /// Runs every data set; nil when all pass, else why the first failure failed.
-    func run(tolerance: Tolerance) -> String? {
+    /// Runs every data set through the interpreter, or with `jit` through the passes and
+    /// JIT-compiled code on one thread; nil when all pass, else why the first failure failed.
+    func run(tolerance: Tolerance, jit: Bool = false) -> String? {
         let modelPath = directory.appendingPathComponent("model.onnx").path
         let sets: [URL]
         do {
@@ -47,8 +49,9 @@ struct NodeTestCase {
                 // import time: the graph is specialized to the test's values where it needs them.
                 let values = Dictionary(uniqueKeysWithValues: inputs.map { ($0.name, $0.tensor) })
                 let model = try importONNX(path: modelPath, options: ONNXImportOptions(inputShapes: values.mapValues(\.shape), inputValues: values))
-                let outputs = try ReferenceInterpreter.run(model.graph, inputs: Dictionary(uniqueKeysWithValues: inputs.map { ($0.name, $0.tensor) }),
-                                                           weights: model.weights)
+                let outputs = jit
+                    ? try InferenceSession(model.graph, weights: model.weights, threads: 1).run(values)
+                    : try ReferenceInterpreter.run(model.graph, inputs: values, weights: model.weights)
                 for (name, want) in expected {
                     guard let got = outputs.first(where: { $0.name == name })?.tensor else {
                         return "\(set.lastPathComponent): output '\(name)' is missing (outputs: \(outputs.map(\.name)))"

@@ -2,10 +2,12 @@ import Foundation
 import GraphIR
 import ONNXImport
 
-/// `attnc-onnx-node-tests DIR [--skip FILE] [--filter TEXT] [--verbose]`
+/// `attnc-onnx-node-tests DIR [--skip FILE] [--filter TEXT] [--jit] [--verbose]`
 ///
 /// Runs ONNX's node tests (written by `generate.py`) through the ONNX importer and the reference
-/// interpreter. A case whose model uses only ops attnc imports must pass, unless the skip file
+/// interpreter, or with `--jit` through the pass pipeline and JIT-compiled code (one thread), the
+/// way `attnc run` runs a model. The skip file is written for the interpreter: through the JIT,
+/// cases of ops the code generator lacks fail too. A case whose model uses only ops attnc imports must pass, unless the skip file
 /// lists it with a reason; a listed case that passes is an error too, so the list stays honest.
 /// Cases that use other ops are counted as not imported. Prints pass/fail counts per op and a
 /// total, and exits 1 on any unexpected result.
@@ -14,6 +16,7 @@ struct Options {
     var skipFile: String?
     var filter: String?
     var verbose = false
+    var jit = false
 
     init(_ arguments: [String]) throws {
         var rest = arguments.makeIterator()
@@ -22,18 +25,19 @@ struct Options {
             case "--skip": skipFile = rest.next()
             case "--filter": filter = rest.next()
             case "--verbose", "-v": verbose = true
+            case "--jit": jit = true
             case "--list-ops":
                 print(supportedONNXOps.joined(separator: ","))
                 exit(0)
             case "--help", "-h":
-                print("usage: attnc-onnx-node-tests DIR [--skip FILE] [--filter TEXT] [--verbose] | --list-ops")
+                print("usage: attnc-onnx-node-tests DIR [--skip FILE] [--filter TEXT] [--jit] [--verbose] | --list-ops")
                 exit(0)
             default:
                 guard directory.isEmpty, !argument.hasPrefix("-") else { throw RunnerError("unexpected argument '\(argument)'") }
                 directory = argument
             }
         }
-        guard !directory.isEmpty else { throw RunnerError("usage: attnc-onnx-node-tests DIR [--skip FILE] [--filter TEXT] [--verbose]") }
+        guard !directory.isEmpty else { throw RunnerError("usage: attnc-onnx-node-tests DIR [--skip FILE] [--filter TEXT] [--jit] [--verbose]") }
     }
 }
 
@@ -81,7 +85,7 @@ func main() throws -> Int32 {
             notImported["dtype " + dtypes.joined(separator: "+"), default: []].append(name)
             continue
         }
-        let failure = testCase.run(tolerance: Tolerance())
+        let failure = testCase.run(tolerance: Tolerance(), jit: options.jit)
         var tally = perFamily[testCase.family, default: Tally()]
         switch (failure, skip) {
         case (nil, nil):

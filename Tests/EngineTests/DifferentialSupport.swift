@@ -138,8 +138,12 @@ func l2Norm(_ a: TensorData) -> Double { a.doubles.reduce(0) { $1.isFinite ? $0 
 /// Every variant is checked: the graph as built, and (`.optimized`) the graph the standard pass
 /// pipeline makes of it (fusion included), still compared with the interpreter's outputs on the
 /// graph as built. Problems of the optimised variant start with "optimized".
+///
+/// `options` picks the target the JIT compiles for: the host by default, or a narrower one the
+/// host also runs (AVX2 on an AVX-512 machine, see `TestTargets`).
 func runDifferential(_ graph: Graph, inputs: [String: TensorData], weights: [String: TensorData],
-                     tolerance: Double = 1e-5, variants: [CompiledVariant] = [.asBuilt, .optimized]) -> DifferentialResult {
+                     tolerance: Double = 1e-5, variants: [CompiledVariant] = [.asBuilt, .optimized],
+                     options: CompileOptions = CompileOptions()) -> DifferentialResult {
     var result = DifferentialResult()
     do {
         result.expected = try ReferenceInterpreter.run(graph, inputs: inputs, weights: weights).map(\.tensor)
@@ -162,7 +166,7 @@ func runDifferential(_ graph: Graph, inputs: [String: TensorData], weights: [Str
                 }
                 result.optimizedText = printGraph(compiled)
             }
-            (serial, parallel) = try runCompiled(compiled, inputs: inputs, weights: weights)
+            (serial, parallel) = try runCompiled(compiled, inputs: inputs, weights: weights, options: options)
         } catch {
             result.problems.append("\(label)the JIT failed: \(error)")
             continue
@@ -250,9 +254,10 @@ enum CompiledVariant: Equatable {
 /// every task range). The serial executable runs twice, first on decoy inputs (every float 0.75,
 /// every integer 1): a kernel that leaves part of its output unwritten then shows the decoy
 /// run's values instead of zeros from fresh memory.
-func runCompiled(_ graph: Graph, inputs: [String: TensorData], weights: [String: TensorData]) throws
+func runCompiled(_ graph: Graph, inputs: [String: TensorData], weights: [String: TensorData],
+                 options: CompileOptions = CompileOptions()) throws
     -> (serial: [TensorData], parallel: [(threads: Int, outputs: [TensorData])]) {
-    let jit = try Compiler.jit(graph)
+    let jit = try Compiler.jit(graph, options: options)
     let weightTensors = graph.weights.map { weights[graph[$0].name ?? ""]! }
     let inputTensors = graph.inputs.map { inputs[graph[$0].name ?? ""]! }
     func executable(_ pool: ThreadPool?) throws -> Executable {

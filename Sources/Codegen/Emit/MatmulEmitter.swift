@@ -186,11 +186,13 @@ func emitMicroKernel(_ module: IRModule, name: String, kind: MatmulEmitter.Micro
 }
 
 /// `llvm.masked.load`: lanes off in `mask` read nothing and give `passthrough` (0 by default).
-func maskedLoad(_ b: IRBuilder, _ pointer: IRValue, _ mask: IRValue, _ type: IRType, passthrough: IRValue? = nil) -> IRValue {
+/// `alignment` is the element's (4 for f32).
+func maskedLoad(_ b: IRBuilder, _ pointer: IRValue, _ mask: IRValue, _ type: IRType, passthrough: IRValue? = nil,
+                alignment: Int = 4) -> IRValue {
     let c = b.context
     let intrinsic = b.module.intrinsic("llvm.masked.load.\(IRBuilder.mangle(type)).p0", returning: type,
                                        [c.pointer, c.i32, mask.type, type])
-    return b.call(intrinsic, [pointer, c.i32(4), mask, passthrough ?? c.constant(0.0, type)])
+    return b.call(intrinsic, [pointer, c.i32(alignment), mask, passthrough ?? c.constant(0.0, type)])
 }
 
 /// A mask of the first `count` lanes (count known at compile time).
@@ -198,10 +200,17 @@ func leadingLanes(_ c: IRContext, _ count: Int, of lanes: Int) -> IRValue {
     c.constantMask((0..<lanes).map { $0 < count })
 }
 
-/// `llvm.masked.store`: lanes off in `mask` write nothing.
-func maskedStore(_ b: IRBuilder, _ value: IRValue, _ pointer: IRValue, _ mask: IRValue) {
+/// A mask of the first `count` lanes (count known at run time, 0...lanes).
+func leadingLanes(_ b: IRBuilder, _ count: IRValue, of lanes: Int) -> IRValue {
+    let c = b.context
+    let laneIndex = b.signExtend(c.constantVector((0..<lanes).map { Int32($0) }), c.i64.vector(lanes))
+    return b.icmp(LLVMIntSLT, laneIndex, b.splat(count, lanes: lanes))
+}
+
+/// `llvm.masked.store`: lanes off in `mask` write nothing. `alignment` is the element's.
+func maskedStore(_ b: IRBuilder, _ value: IRValue, _ pointer: IRValue, _ mask: IRValue, alignment: Int = 4) {
     let c = b.context
     let intrinsic = b.module.intrinsic("llvm.masked.store.\(IRBuilder.mangle(value.type)).p0", returning: c.void,
                                        [value.type, c.pointer, c.i32, mask.type])
-    b.call(intrinsic, [value, pointer, c.i32(4), mask])
+    b.call(intrinsic, [value, pointer, c.i32(alignment), mask])
 }

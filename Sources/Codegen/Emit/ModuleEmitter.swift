@@ -95,6 +95,14 @@ func emitModule(_ plan: KernelPlan, into module: IRModule, symbolPrefix: String,
             let emitter = SpatialConvEmitter(kernel: k, lanes: lanes)
             count = emitter.taskCount
             try emitter.emit(emit, begin: begin, end: end)
+        case .gather(let k):
+            let emitter = GatherEmitter(kernel: k, lanes: lanes)
+            count = emitter.taskCount
+            try emitter.emit(emit, begin: begin, end: end)
+        case .col2im(let k):
+            let emitter = Col2ImEmitter(kernel: k, lanes: lanes)
+            count = emitter.taskCount
+            try emitter.emit(emit, begin: begin, end: end)
         case .fused:
             preconditionFailure("handled above")
         }

@@ -180,6 +180,10 @@ public enum Kernel: Sendable {
     /// One fused op lowered to several phases run in order (each its own parallel loop).
     case fused(FusedKernel)
     case pool(PoolKernel)
+    /// Copies runs of `inner` elements picked by integer indices (see `GatherKernel`).
+    case gather(GatherKernel)
+    /// Scatter-adds a transposed convolution's columns into its output planes (see `Col2ImKernel`).
+    case col2im(Col2ImKernel)
 }
 
 public struct ElementwiseKernel: Sendable {

@@ -16,7 +16,9 @@ public struct PlanError: Error, CustomStringConvertible, Sendable {
 ///   by the FuseElementwise pass, so `--no-fuse` shows the unfused cost.
 /// - Transposes, slices, concats, splits and broadcasts become elementwise kernels over strided
 ///   accesses.
-/// - Matmul, linear and conv2d become pack kernels and a matmul kernel on packed panels.
+/// - Matmul, linear and conv2d become pack kernels and a matmul kernel on packed panels;
+///   conv_transpose2d becomes the same plus a col2im kernel (see `PlanConvTranspose.swift`).
+/// - Gather becomes one copy kernel (see `PlanGather.swift`).
 /// - Graph outputs are written in place by their producers; a copy kernel is added only when an
 ///   output is an input, a weight, a constant or another output.
 /// - Arena buffers get offsets by liveness.
@@ -303,8 +305,10 @@ struct KernelPlanner {
             lowerChannelGate(node, attributes)
         case .spatialGate(let attributes):
             lowerSpatialGate(node, attributes)
-        case .gather, .convTranspose2d:
-            throw PlanError("the code generator does not support \(node.op.mnemonic) yet; run with --interp")
+        case .gather(let axis):
+            lowerGather(node, axis: axis)
+        case .convTranspose2d(let attributes):
+            lowerConvTranspose2D(node, attributes)
         case .pool2d(let kind, let attributes):
             let input = graph.type(of: node.operands[0]).staticShape!
             plan.kernels.append(.pool(PoolKernel(
@@ -445,6 +449,8 @@ extension Kernel {
             return [k.packedQuery, k.packedKey, k.packedValue, k.output.buffer] + (k.scoreWeight.map { [$0] } ?? [])
                 + (k.mask?.loads.map(\.buffer) ?? []) + (k.probabilities.map { [$0.buffer] } ?? [])
         case .pool(let k): return [k.input, k.output]
+        case .gather(let k): return [k.data, k.indices, k.output]
+        case .col2im(let k): return [k.columns, k.output] + (k.bias.map { [$0] } ?? [])
         case .attentionRows(let k):
             return [k.query.buffer, k.key.buffer, k.value.buffer, k.output.buffer, k.scores] + (k.scoreWeight.map { [$0] } ?? [])
                 + (k.mask?.loads.map(\.buffer) ?? []) + (k.probabilities.map { [$0.buffer] } ?? [])

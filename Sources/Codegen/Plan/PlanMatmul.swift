@@ -70,8 +70,7 @@ extension KernelPlanner {
         let pointwise = wShape[2] == 1 && wShape[3] == 1 && attributes.stride == [1, 1] && attributes.padding == .zero
         let right: (buffer: BufferID, perBatch: Int)
         if pointwise {
-            right = packMatrix(.right, x, batchShape: [images, groups], batchStrides: [channels * height * width, perGroupIn * height * width],
-                               rows: k, columns: positions, rowStride: height * width, columnStride: 1)
+            right = packImageChannels(x, groups: groups)
         } else {
             let image = Im2Col(buffer: buffer(of: x), channels: perGroupIn, height: height, width: width,
                                kernelHeight: wShape[2], kernelWidth: wShape[3], outputHeight: outputHeight, outputWidth: outputWidth,
@@ -79,13 +78,31 @@ extension KernelPlanner {
             right = pack(.right, .image(image), batchShape: [images, groups], rows: k, columns: positions,
                          name: "\(graph[x].name ?? "x").im2col")
         }
+        appendGroupedMatmul(images: images, groups: groups, m: perGroupOut, n: positions, k: k, left: left, right: right,
+                            output: buffer(of: node.results[0]), bias: node.operands.count > 2 ? buffer(of: node.operands[2]) : nil)
+    }
+
+    /// An NCHW image as the right operand of a matmul per (image, group): the `[C/groups, H·W]`
+    /// matrix of the group's channels, read in place.
+    mutating func packImageChannels(_ x: ValueID, groups: Int) -> (buffer: BufferID, perBatch: Int) {
+        let shape = graph.type(of: x).staticShape!
+        let (images, channels, positions) = (shape[0], shape[1], shape[2] * shape[3])
+        let perGroup = channels / groups
+        return packMatrix(.right, x, batchShape: [images, groups], batchStrides: [channels * positions, perGroup * positions],
+                          rows: perGroup, columns: positions, rowStride: positions, columnStride: 1)
+    }
+
+    /// A matmul per (image, group) of `left` (packed per group) and `right` (packed per image and
+    /// group) into `output`, contiguous `[images, groups · m, n]`; `bias` adds one value per row
+    /// of each group (a convolution's per-channel bias).
+    mutating func appendGroupedMatmul(images: Int, groups: Int, m: Int, n: Int, k: Int, left: (buffer: BufferID, perBatch: Int),
+                                      right: (buffer: BufferID, perBatch: Int), output: BufferID, bias: BufferID?) {
         plan.kernels.append(.matmul(MatmulKernel(
-            batchShape: [images, groups], m: perGroupOut, n: positions, k: k, tile: tile,
+            batchShape: [images, groups], m: m, n: n, k: k, tile: tile,
             packedLeft: left.buffer, packedRight: right.buffer,
             leftBatchStrides: [0, left.perBatch], rightBatchStrides: [groups * right.perBatch, right.perBatch],
-            output: Access(buffer: buffer(of: node.results[0]), offset: 0, strides: [outChannels * positions, perGroupOut * positions]),
-            outputRowStride: positions,
-            bias: node.operands.count > 2 ? Access(buffer: buffer(of: node.operands[2]), offset: 0, strides: [0, perGroupOut, 1, 0]) : nil)))
+            output: Access(buffer: output, offset: 0, strides: [groups * m * n, m * n]), outputRowStride: n,
+            bias: bias.map { Access(buffer: $0, offset: 0, strides: [0, m, 1, 0]) })))
     }
 
     /// Packs a strided matrix operand; `batchShape` dims are laid out row-major with

@@ -102,6 +102,11 @@ extension Kernel {
             return "\(k.name) (\(k.phases.count) phases)"
         case .pool(let k):
             return "\(k.kind == .max ? "max" : "avg")_pool \(k.input)[\(k.planes)x\(k.height)x\(k.width)] kernel \(list(k.attributes.kernel)) stride \(list(k.attributes.stride)) -> \(k.output)[\(k.outputHeight)x\(k.outputWidth)]"
+        case .gather(let k):
+            return "gather \(k.data)[outer \(k.outer), axis \(k.axisSize), inner \(k.inner)] at \(k.indices) (\(k.indexType.rawValue) x \(k.indexCount)) -> \(k.output)"
+        case .col2im(let k):
+            let a = k.attributes
+            return "col2im \(k.columns)[\(k.images)x\(k.groups)x\(k.taps)x\(k.height * k.width)] kernel \(k.kernelHeight)x\(k.kernelWidth) stride \(list(a.stride)) dilation \(list(a.dilation)) padding top \(a.padding.top) left \(a.padding.left)\(k.bias.map { " + \($0)" } ?? "") -> \(k.output)[\(k.images)x\(k.groups * k.channelsPerGroup)x\(k.outputHeight)x\(k.outputWidth)]"
         }
     }
 }
