@@ -51,6 +51,7 @@ let package = Package(
         .executable(name: "attnc", targets: ["attnc"]),
         .library(name: "Attnc", targets: ["GraphIR", "Reference", "Passes", "Codegen", "Runtime", "ONNXImport", "Engine"]),
         .executable(name: "attnc-onnx-node-tests", targets: ["onnx-node-tests"]),
+        .executable(name: "attnc-fuzz", targets: ["attnc-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -78,6 +79,14 @@ let package = Package(
         .executableTarget(name: "onnx-node-tests", dependencies: ["GraphIR", "Reference", "ONNXImport", "Engine"],
                           swiftSettings: llvmSwift),
         .target(name: "RandomGraphs", dependencies: ["GraphIR"]),
+        // libFuzzer targets (docs/RELIABILITY.md). libFuzzer supplies main, so the binary links
+        // its runtime in every build; scripts/fuzz.sh and make test build everything with the
+        // flags of scripts/sanitizer-flags.sh (AddressSanitizer, coverage instrumentation).
+        .executableTarget(
+            name: "attnc-fuzz",
+            dependencies: ["GraphIR", "Reference", "Passes", "Codegen", "Runtime", "Engine", "ONNXImport", "RandomGraphs"],
+            swiftSettings: llvmSwift + [.unsafeFlags(["-parse-as-library"])],
+            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer"])]),
         .executableTarget(name: "attnc-driver-sample", dependencies: ["Engine", "GraphIR", "Runtime"], path: "samples/driver",
                           swiftSettings: llvmSwift),
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"], exclude: ["Golden"]),

@@ -12,7 +12,8 @@ public struct Optimizer {
         self.options = options
     }
 
-    public var pipeline: PassPipeline { PassPipeline.standard(fuse: fuse) }
+    /// The standard pipeline, every pass checked by the verifier (see `VerifiedPass`).
+    public var pipeline: PassPipeline { PassPipeline.standard(fuse: fuse).verified }
 
     /// The optimised graph, the remarks the passes made, and every pass run (`observe` sees each
     /// one as it happens).

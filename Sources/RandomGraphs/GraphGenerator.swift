@@ -39,6 +39,12 @@ final class GraphGenerator {
         self.options = options
     }
 
+    init(bytes: [UInt8], options: RandomGraphOptions) {
+        builder = GraphBuilder("fuzzed")
+        random = GraphRandom(bytes: bytes)
+        self.options = options
+    }
+
     func generate() -> Graph {
         for _ in 0..<random.int(1...max(1, min(2, options.maxInputs))) {
             let type: ElementType = random.chance(0.9) ? .f32 : random.pick([.i1, .i32])

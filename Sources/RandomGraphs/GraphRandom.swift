@@ -2,12 +2,28 @@ import Foundation
 
 /// SplitMix64 with the helpers the generator draws from. It is the same generator as Runtime's
 /// `SeededGenerator`, repeated here because RandomGraphs depends on GraphIR alone.
+///
+/// Made from bytes (a fuzzer's input), it returns those bytes eight at a time first, so that
+/// every choice the generator makes is a choice the fuzzer can mutate; when they run out it goes
+/// on as SplitMix64 seeded with their length.
 struct GraphRandom: RandomNumberGenerator {
     private var state: UInt64
+    private var bytes: [UInt8] = []
+    private var position = 0
 
     init(seed: UInt64) { state = seed }
 
+    init(bytes: [UInt8]) {
+        state = UInt64(bytes.count)
+        self.bytes = bytes
+    }
+
     mutating func next() -> UInt64 {
+        if position < bytes.count {
+            let end = min(position + 8, bytes.count)
+            defer { position = end }
+            return bytes[position..<end].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        }
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

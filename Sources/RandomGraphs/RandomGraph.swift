@@ -77,3 +77,10 @@ public func randomGraph(seed: UInt64, options: RandomGraphOptions = RandomGraphO
     let generator = GraphGenerator(seed: seed, options: options)
     return generator.generate()
 }
+
+/// A small random graph that verifies, with every choice `randomGraph(seed:)` would draw taken
+/// from `bytes` instead (then from a generator seeded by their length): how the differential
+/// fuzz target turns its input into a graph. Any bytes give a valid graph.
+public func randomGraph(bytes: [UInt8], options: RandomGraphOptions = RandomGraphOptions()) -> Graph {
+    GraphGenerator(bytes: bytes, options: options).generate()
+}

@@ -58,6 +58,9 @@ public final class Executable {
         self.outputs = outputs
         self.arenaBytes = arenaBytes
         self.pool = pool
+        let bufferBytes = MemoryLimit.bytes(of: (inputs + outputs).map(\.type) + weights.map(\.type))
+        try MemoryLimit.check(bufferBytes.addingReportingOverflow(arenaBytes + persistentBytes).overflow ? .max : bufferBytes + arenaBytes + persistentBytes,
+                              for: "the compiled graph (inputs, outputs, weights and intermediate buffers)")
         func allocate(_ port: Port) throws -> AlignedBuffer {
             try AlignedBuffer(byteCount: port.type.elementCount! * port.type.elementType.byteWidth)
         }

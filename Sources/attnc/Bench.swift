@@ -56,6 +56,7 @@ struct Bench: ParsableCommand {
         let (graph, modelWeights) = try loadModelAndWeights(model.model)
         let symbols = try parseBindings(bind, for: graph)
         let bound = try graph.specialized(symbols)
+        try refuseIfTooLarge(bound)
         var generator = SeededGenerator(seed: 1)
         // An ONNX model brings its initializers; --weights replaces them by name.
         let weightTensors = try weights.map { modelWeights.merging(try SafetensorsFile.read(path: $0)) { $1 } }

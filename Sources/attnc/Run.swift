@@ -41,6 +41,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let (graph, modelWeights) = try loadModelAndWeights(model.model)
+        try refuseIfTooLarge(graph, interpreted: interp)
         let weightTensors = modelWeights.merging(try weights.map { try SafetensorsFile.read(path: $0) } ?? [:]) { $1 }
         let inputTensors = try readInputs(for: graph)
         let bindings = try GraphBindings(graph: graph, inputs: inputTensors, weights: weightTensors, weightsFile: weights)

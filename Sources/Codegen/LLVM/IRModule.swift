@@ -1,4 +1,6 @@
 import CLLVM
+import Foundation
+import GraphIR
 
 /// An LLVM module: functions and globals. Freed in `deinit` unless handed to a `JITSession`.
 public final class IRModule {
@@ -62,13 +64,30 @@ public final class IRModule {
     /// The module's textual LLVM IR.
     public var text: String { takeLLVMMessage(LLVMPrintModuleToString(ref)) }
 
-    /// Runs LLVM's verifier; throws its report when the module is malformed (a compiler bug).
+    /// Runs LLVM's verifier. A malformed module is a compiler bug: it throws an `InternalError`
+    /// naming the module (a kernel's, in the JIT) and its broken functions, with the module's IR
+    /// written to the file the error names.
     public func verify() throws {
         var message: UnsafeMutablePointer<CChar>?
-        if LLVMVerifyModule(ref, LLVMReturnStatusAction, &message) != 0 {
-            throw LLVMError("LLVM module verification failed: \(takeLLVMMessage(message))")
+        guard LLVMVerifyModule(ref, LLVMReturnStatusAction, &message) != 0 else {
+            LLVMDisposeMessage(message)
+            return
         }
-        LLVMDisposeMessage(message)
+        let report = takeLLVMMessage(message).trimmingCharacters(in: .whitespacesAndNewlines)
+        var broken: [String] = []
+        var function = LLVMGetFirstFunction(ref)
+        while let f = function {
+            if LLVMIsDeclaration(f) == 0, LLVMVerifyFunction(f, LLVMReturnStatusAction) != 0 {
+                var length = 0
+                broken.append(String(cString: LLVMGetValueName2(f, &length)))
+            }
+            function = LLVMGetNextFunction(f)
+        }
+        var length = 0
+        let name = String(cString: LLVMGetModuleIdentifier(ref, &length))
+        let functions = broken.isEmpty ? "" : " in \(broken.joined(separator: ", "))"
+        throw InternalError(stage: "the LLVM IR of \(name)", problem: "LLVM rejects the generated IR\(functions): \(report)",
+                            ir: text, fileExtension: "ll")
     }
 
     /// An independent copy (code generation mutates the module it emits).

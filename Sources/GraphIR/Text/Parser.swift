@@ -195,6 +195,9 @@ private struct Parser {
             let token = error.operand.map { operands[$0].0 } ?? opToken
             throw self.error(at: token, error.message)
         }
+        if let (type, problem) = types.lazy.compactMap({ t in sizeProblem(t).map { (t, $0) } }).first {
+            throw self.error(at: opToken, "\(mnemonic) produces \(type): \(problem)")
+        }
         guard types.count == resultTokens.count else {
             throw self.error(at: resultTokens[0], "\(mnemonic) produces \(types.count) result\(types.count == 1 ? "" : "s"), but \(resultTokens.count) name\(resultTokens.count == 1 ? " is" : "s are") given")
         }
@@ -300,7 +303,10 @@ private struct Parser {
             } while consumePunctuation(",")
         }
         try expectPunctuation("]", "to close the shape")
-        return TensorType(elementType, dims)
+        let type = TensorType(elementType, dims)
+        // Checked here, before any typing rule multiplies the dims.
+        if let problem = sizeProblem(type) { throw error(at: token, "type \(type): \(problem)") }
+        return type
     }
 
     private mutating func parseAttributeValue() throws(Diagnostic) -> AttributeValue {

@@ -30,9 +30,17 @@ public func verify(_ graph: Graph) -> [Diagnostic] {
     if graph.weightTrivia.count != graph.weights.count {
         report("graph has \(graph.weights.count) weights but \(graph.weightTrivia.count) trivia entries", nil)
     }
-    for value in graph.values {
+    // Values too large to describe: their nodes are not type-checked, since the typing rules
+    // multiply dims and would overflow too.
+    var oversized = Array(repeating: false, count: graph.values.count)
+    for (i, value) in graph.values.enumerated() {
+        let what = value.name.map { "'\($0)'" } ?? "a value"
         for dim in value.type.shape {
-            if let n = dim.value, n < 0 { report("\(value.name.map { "'\($0)'" } ?? "a value") has a negative dim in \(value.type)", value.location) }
+            if let n = dim.value, n < 0 { report("\(what) has a negative dim in \(value.type)", value.location) }
+        }
+        if let problem = sizeProblem(value.type) {
+            report("\(what) has type \(value.type): \(problem)", value.location)
+            oversized[i] = true
         }
     }
 
@@ -58,7 +66,7 @@ public func verify(_ graph: Graph) -> [Diagnostic] {
             defined[result.index] = true
             if let n = graph[result].name, !valueNames.insert(n).inserted { report("'%\(n)' is defined twice", graph[result].location) }
         }
-        guard operandsOK else { continue }
+        guard operandsOK, !(node.operands + node.results).contains(where: { oversized[$0.index] }) else { continue }
         let resultTypes = node.results.map { graph.type(of: $0) }
         do {
             let inferred = try inferResultTypes(node.op, operands: node.operands.map { graph.type(of: $0) }, declared: resultTypes)
@@ -81,6 +89,26 @@ public func verify(_ graph: Graph) -> [Diagnostic] {
         if !seenOutputs.insert(output).inserted { report("\(name(output)) is returned twice", nil) }
     }
     return problems
+}
+
+/// The most bytes one tensor may hold: 2^48 (256 TiB). Far beyond any machine's memory, and far
+/// enough below `Int.max` that sums and products of sizes in the planner and the code generator
+/// cannot overflow.
+public let maximumTensorBytes = 1 << 48
+
+/// Why a tensor of `type` cannot exist, or nil when it can (symbolic dims are checked once bound).
+func sizeProblem(_ type: TensorType) -> String? {
+    var elements = 1
+    for dim in type.shape {
+        guard let n = dim.value, n >= 0 else { return nil }
+        guard !type.shape.contains(.known(0)) else { return nil }
+        let (product, overflow) = elements.multipliedReportingOverflow(by: n)
+        guard !overflow else { return "its element count overflows a 64-bit integer" }
+        elements = product
+    }
+    let (bytes, overflow) = elements.multipliedReportingOverflow(by: type.elementType.byteWidth)
+    guard overflow || bytes > maximumTensorBytes else { return nil }
+    return "\(elements) elements need more than the \(maximumTensorBytes) bytes (256 TiB) a tensor may hold"
 }
 
 /// Throws the verifier's findings, if any.

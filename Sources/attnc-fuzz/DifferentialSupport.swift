@@ -1,0 +1,1 @@
+../../Tests/EngineTests/DifferentialSupport.swift
