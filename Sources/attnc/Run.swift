@@ -59,7 +59,7 @@ struct Run: ParsableCommand {
             if stats {
                 let t = session.timings
                 printStats("arena \(session.plan.arenaBytes) bytes, \(session.plan.kernels.count) kernels, \(session.executable.threadCount) thread(s)")
-                printStats("compile \(format(t.total)) (plan \(format(t.plan)), emit \(format(t.emit)), optimize \(format(t.optimize)), machine code \(format(t.machineCode)))")
+                printStats("compile \(format(t.total)) (plan \(format(t.plan)), emit \(format(t.emit)), LLVM \(format(t.llvm)), link \(format(t.link)))")
                 printStats("run \(milliseconds(since: start))")
             }
         }

@@ -14,6 +14,12 @@ public struct CompileOptions: Sendable {
     /// instead of on every run. AOT bundles turn it off: their caller owns no persistent buffer.
     public var hoistWeightPacking = true
 
+    /// The LLVM pass pipeline kernels go through (new pass manager syntax).
+    public var pipeline = CompileOptions.defaultPipeline
+    public static let defaultPipeline = "default<O3>"
+    /// Threads the JIT compiles kernels on (each kernel is a module of its own).
+    public var compileThreads = ProcessInfo.processInfo.activeProcessorCount
+
     public init(target: TargetDescription = .host(), symbolPrefix: String = "attnc_") {
         self.target = target
         self.symbolPrefix = symbolPrefix
@@ -27,13 +33,16 @@ public struct CompileOptions: Sendable {
     public var tile: MatmulTile { MatmulTile(rows: 6, columns: 2 * lanes) }
 }
 
-/// Time spent in each compile stage, in seconds.
+/// Time spent in each compile stage, in seconds (wall clock).
 public struct CompileTimings: Sendable {
     public var plan = 0.0
+    /// Making LLVM IR.
     public var emit = 0.0
-    public var optimize = 0.0
-    public var machineCode = 0.0
-    public var total: Double { plan + emit + optimize + machineCode }
+    /// LLVM's optimisation and code generation (in parallel for the JIT).
+    public var llvm = 0.0
+    /// The JIT linking the objects.
+    public var link = 0.0
+    public var total: Double { plan + emit + llvm + link }
 }
 
 /// The stages from a graph to machine code, each callable on its own for `attnc dump`.
@@ -54,8 +63,8 @@ public enum Compiler {
         timings.emit = Date().timeIntervalSince(start)
         if optimize {
             start = Date()
-            try machine.optimize(module)
-            timings.optimize = Date().timeIntervalSince(start)
+            try machine.optimize(module, pipeline: options.pipeline)
+            timings.llvm = Date().timeIntervalSince(start)
         }
         return (module, entry)
     }
@@ -75,20 +84,21 @@ public enum Compiler {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// JIT-compiles a graph for the host.
+    /// JIT-compiles a graph for the host: each kernel a module of its own, compiled on
+    /// `options.compileThreads` threads, then linked in one JIT session.
     public static func jit(_ graph: Graph, options: CompileOptions = CompileOptions()) throws -> JITModule {
         var timings = CompileTimings()
         var start = Date()
         let plan = try plan(graph, options: options)
         timings.plan = Date().timeIntervalSince(start)
-        let session = try JITSession(target: options.target)
-        let context = IRContext(forJIT: ())
-        let (module, entryName) = try module(plan, context: context, options: options, timings: &timings)
+        let compiled = try ParallelCompiler.compile(plan, options: options, threads: options.compileThreads)
+        (timings.emit, timings.llvm) = (compiled.emit, compiled.llvm)
         start = Date()
-        try session.add(module)
-        let entry = try session.lookup(entryName)
-        let setup = plan.setupKernels.isEmpty ? nil : try session.lookup("\(options.symbolPrefix)setup")
-        timings.machineCode = Date().timeIntervalSince(start)
+        let session = try JITSession(target: options.target)
+        for (i, object) in compiled.objects.enumerated() { try session.addObject(object, name: "\(plan.graphName).\(i).o") }
+        let entry = try session.lookup(KernelSymbols.entry(prefix: options.symbolPrefix))
+        let setup = plan.setupKernels.isEmpty ? nil : try session.lookup(KernelSymbols.setup(prefix: options.symbolPrefix))
+        timings.link = Date().timeIntervalSince(start)
         return JITModule(plan: plan, session: session, entryAddress: entry, setupAddress: setup, timings: timings)
     }
 }

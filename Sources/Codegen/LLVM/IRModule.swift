@@ -37,6 +37,25 @@ public final class IRModule {
         return IRFunction(ref: function, type: type)
     }
 
+    /// Instructions in all function bodies: a measure of the work optimising the module takes.
+    public var instructionCount: Int {
+        var count = 0
+        var function = LLVMGetFirstFunction(ref)
+        while let f = function {
+            var block = LLVMGetFirstBasicBlock(f)
+            while let b = block {
+                var instruction = LLVMGetFirstInstruction(b)
+                while let i = instruction {
+                    count += 1
+                    instruction = LLVMGetNextInstruction(i)
+                }
+                block = LLVMGetNextBasicBlock(b)
+            }
+            function = LLVMGetNextFunction(f)
+        }
+        return count
+    }
+
     /// Declares an LLVM intrinsic by its mangled name, e.g. `llvm.fmuladd.v8f32`.
     public func intrinsic(_ name: String, returning result: IRType, _ parameters: [IRType]) -> IRFunction {
         function(name, context.function(returning: result, parameters))

@@ -9,8 +9,7 @@ public final class JITSession {
     public init(target: TargetDescription = .host()) throws {
         LLVMSetup.ensureInitialized()
         let builder = LLVMOrcCreateLLJITBuilder()
-        let level = ProcessInfo.processInfo.environment["ATTNC_CODEGEN"].flatMap(UInt32.init).map { LLVMCodeGenOptLevel($0) } ?? LLVMCodeGenLevelAggressive
-        let machine = try TargetMachine(target, optimization: level, relocation: LLVMRelocDefault,
+        let machine = try TargetMachine(target, optimization: LLVMCodeGenLevelAggressive, relocation: LLVMRelocDefault,
                                         codeModel: LLVMCodeModelJITDefault)
         // The target machine builder takes the machine; the LLJIT builder takes the builder.
         LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(builder, LLVMOrcJITTargetMachineBuilderCreateFromTargetMachine(machine.release()))
@@ -36,6 +35,16 @@ public final class JITSession {
         }
         let threadSafeModule = LLVMOrcCreateNewThreadSafeModule(module.release(), orcContext)
         try checkLLVM(LLVMOrcLLJITAddLLVMIRModule(ref, mainLibrary, threadSafeModule), "adding a module to the JIT")
+    }
+
+    /// Hands an object file (relocatable, for the session's target) to the JIT, which links it
+    /// on first lookup.
+    public func addObject(_ bytes: [UInt8], name: String) throws {
+        let buffer = bytes.withUnsafeBytes {
+            LLVMCreateMemoryBufferWithMemoryRangeCopy($0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count, name)
+        }
+        // The JIT takes ownership of the buffer.
+        try checkLLVM(LLVMOrcLLJITAddObjectFile(ref, mainLibrary, buffer), "adding \(name) to the JIT")
     }
 
     /// Makes `name` resolve to `address` in JIT-compiled code (a Swift `@convention(c)` function).

@@ -71,9 +71,10 @@ public final class TargetMachine {
         return takeLLVMMessage(LLVMCopyStringRepOfTargetData(layout))
     }
 
-    /// Runs the `default<O3>` pipeline. The loop vectorizer, SLP and unrolling are off: kernels
-    /// already use explicit vectors, and re-vectorising scalar tails only grows code and compile time.
-    public func optimize(_ module: IRModule, pipeline: String = ProcessInfo.processInfo.environment["ATTNC_PIPELINE"] ?? "default<O3>") throws {
+    /// Runs a new-pass-manager pipeline (`default<O3>` unless told). The loop vectorizer, SLP and
+    /// unrolling are off: kernels already use explicit vectors, and re-vectorising scalar tails
+    /// only grows code and compile time.
+    public func optimize(_ module: IRModule, pipeline: String = CompileOptions.defaultPipeline) throws {
         let options = LLVMCreatePassBuilderOptions()!
         defer { LLVMDisposePassBuilderOptions(options) }
         LLVMPassBuilderOptionsSetLoopVectorization(options, 0)
