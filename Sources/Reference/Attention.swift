@@ -6,7 +6,9 @@ import GraphIR
 func evaluateAttention(_ a: AttentionAttributes, _ x: [ReferenceTensor], _ types: [TensorType]) -> [ReferenceTensor] {
     let (q, k, v) = (x[0], x[1], x[2])
     let weight = a.score == .additive ? x[3] : nil
-    let mask = x.count > a.fixedOperandCount ? x[a.fixedOperandCount] : nil
+    let operands = a.maskOperands(count: x.count)
+    let mask = operands.mask.map { x[$0] }
+    let select = operands.predicate.flatMap { p in operands.fill.map { (predicate: x[p], fill: x[$0]) } }
     let outputShape = types[0].staticShape!
     let batchShape = Array(outputShape.dropLast(2))
     let (sq, d) = (q.shape[q.rank - 2], q.shape[q.rank - 1])
@@ -16,6 +18,8 @@ func evaluateAttention(_ a: AttentionAttributes, _ x: [ReferenceTensor], _ types
     let kBatch = broadcastStrides(Array(k.shape.dropLast(2)), to: batchShape)
     let vBatch = broadcastStrides(Array(v.shape.dropLast(2)), to: batchShape)
     let maskStrides = mask.map { broadcastStrides($0.shape, to: batchShape + [sq, sk]) }
+    let selectStrides = select.map { (broadcastStrides($0.predicate.shape, to: batchShape + [sq, sk]),
+                                      broadcastStrides($0.fill.shape, to: batchShape + [sq, sk])) }
     var out: [Double] = []
     var probabilities: [Double] = []
     forEachIndex(batchShape) { b in
@@ -30,9 +34,11 @@ func evaluateAttention(_ a: AttentionAttributes, _ x: [ReferenceTensor], _ types
                     s += weight.map { $0.data[f] * Foundation.tanh(qv + kv) } ?? qv * kv
                 }
                 s *= a.scale
-                if let mask, let strides = maskStrides {
-                    let index = b + [i, j]
-                    s += mask.data[zip(index, strides).reduce(0) { $0 + $1.0 * $1.1 }]
+                let index = b + [i, j]
+                func at(_ strides: [Int]) -> Int { zip(index, strides).reduce(0) { $0 + $1.0 * $1.1 } }
+                if let mask, let strides = maskStrides { s += mask.data[at(strides)] }
+                if let select, let (predicateStrides, fillStrides) = selectStrides, select.predicate.data[at(predicateStrides)] != 0 {
+                    s = select.fill.data[at(fillStrides)]
                 }
                 if a.causal && j > i { s = -.infinity }
                 scores[j] = s

@@ -50,8 +50,9 @@ import Testing
         ("cross-attention with different query and key lengths", ["cross_attention_lengths"]),
         ("Luong dot, general and concat", ["luong_dot", "luong_general", "luong_concat"]),
         ("Bahdanau additive", ["bahdanau_additive", "bahdanau_matmul_weights"]),
-        ("beyond the list: multi-query attention, masked_fill with a large finite negative",
-         ["multi_query_shared_key_value", "mask_filled_finite"]),
+        ("beyond the list: multi-query attention", ["multi_query_shared_key_value"]),
+        ("beyond the list: masked_fill with a large finite negative (a select mask with that fill, not causal)",
+         ["mask_filled_finite", "mask_filled_finfo_min", "mask_filled_finite_over_causal", "causal_where_finite_then_padding"]),
     ]
 
     @Test func theSetCoversEveryBulletOfTheIssue() {

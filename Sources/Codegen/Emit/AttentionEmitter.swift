@@ -6,7 +6,7 @@ import GraphIR
 /// `m`, the running sum `l` and the unnormalised output `O` (in a stack buffer):
 ///
 /// ```
-/// for each key panel:            S = q·kᵀ (or w·tanh(q + k)) in registers, + mask, causal -inf
+/// for each key panel:            S = q·kᵀ (or w·tanh(q + k)) in registers, + mask, select, causal -inf
 ///     m' = max(m, rowmax S);  α = exp(m - m');  P = exp(S - m')
 ///     l = α·l + rowsum P;     O = α·O + P·v
 /// out = O / l
@@ -88,6 +88,12 @@ struct AttentionEmitter {
                         var s = scores[r][v]
                         if let mask = kernel.mask {
                             s = b.fadd(s, try maskValues(e, mask, batchIndex: batchIndex, row: row, keys: keyIndices[v], valid: keyValid[v]))
+                        }
+                        if let select = kernel.select {
+                            // Replaced, not added to: a NaN or +inf score under the predicate is gone.
+                            let predicate = try maskValues(e, select.predicate, batchIndex: batchIndex, row: row, keys: keyIndices[v], valid: keyValid[v])
+                            let fill = try maskValues(e, select.fill, batchIndex: batchIndex, row: row, keys: keyIndices[v], valid: keyValid[v])
+                            s = b.select(predicate, fill, s)
                         }
                         var masked = b.xor(keyValid[v], c.constant(1, c.i1.vector(lanes)))
                         if kernel.causal { masked = b.or(masked, b.icmp(LLVMIntSGT, keyIndices[v], b.splat(row, lanes: lanes))) }
@@ -182,7 +188,8 @@ struct AttentionEmitter {
         return (0..<rows).map { r in Array(flat[(r * vectorsPerRow)..<((r + 1) * vectorsPerRow)]) }
     }
 
-    /// The additive mask at one query row and a vector of keys (masked lanes read nothing).
+    /// A mask expression (the additive mask, a select's predicate or fill) at one query row and a
+    /// vector of keys (masked lanes read nothing).
     private func maskValues(_ e: EmitContext, _ mask: ScalarExpression, batchIndex: [IRValue], row: IRValue, keys: IRValue,
                             valid: IRValue) throws -> IRValue {
         let b = e.builder

@@ -34,6 +34,10 @@ struct AttentionRowsEmitter {
                 var s = try score(e, query, queryBase, key, keyRow, weight: weight)
                 s = b.fmul(s, c.constant(kernel.scale, f32))
                 if let mask = kernel.mask { s = b.fadd(s, try maskValue(e, mask, batchIndex: batchIndex, key: j)) }
+                if let select = kernel.select {
+                    s = b.select(try maskValue(e, select.predicate, batchIndex: batchIndex, key: j),
+                                 try maskValue(e, select.fill, batchIndex: batchIndex, key: j), s)
+                }
                 if kernel.causal { s = b.select(b.icmp(LLVMIntSGT, j, e.i64(0)), c.constant(-Double.infinity, f32), s) }
                 try e.store(s, .f32, scores, b.add(rowScores, j))
                 return []
@@ -139,7 +143,8 @@ struct AttentionRowsEmitter {
         }
     }
 
-    /// The additive mask at the row's one query and key `j`.
+    /// A mask expression (the additive mask, a select's predicate or fill) at the row's one query
+    /// and key `j`.
     private func maskValue(_ e: EmitContext, _ mask: ScalarExpression, batchIndex: [IRValue], key j: IRValue) throws -> IRValue {
         let b = e.builder
         let batchRank = kernel.batchShape.count

@@ -311,10 +311,21 @@ public struct AttentionKernel: Sendable {
     public var scoreWeight: BufferID?
     /// The additive mask over `[batch..., queries, keys]`.
     public var mask: ScalarExpression?
+    /// Scores replaced after the mask is added (`select=true`).
+    public var select: AttentionSelect?
     /// The result over `[batch..., queries, valueFeatures]`.
     public var output: Access
     /// The probabilities over `[batch..., queries, keys]`, when they are a result.
     public var probabilities: Access?
+}
+
+/// An attention's `select` mask over `[batch..., queries, keys]`: `s = predicate ? fill : s`.
+public struct AttentionSelect: Sendable {
+    /// An i1 expression.
+    public var predicate: ScalarExpression
+    public var fill: ScalarExpression
+
+    public var loads: [Access] { predicate.loads + fill.loads }
 }
 
 public struct MultiReduceKernel: Sendable {
@@ -394,6 +405,7 @@ public struct AttentionRowsKernel: Sendable {
     public var query: Access, key: Access, value: Access
     public var scoreWeight: BufferID?
     public var mask: ScalarExpression?
+    public var select: AttentionSelect?
     public var output: Access
     public var probabilities: Access?
     /// `[batch · queries, keys]` scratch.

@@ -24,8 +24,7 @@ extension KernelPlanner {
         let key = packOperand(.right, k, rows: features, columns: keys, transposed: true, tile: attentionTile)
         let value = packOperand(.right, v, rows: keys, columns: valueFeatures, transposed: false, tile: attentionTile)
         let scoreWeight = scaledScoreWeight(node, a, features: features)
-        let mask = node.operands.count > a.fixedOperandCount
-            ? operandExpression(node.operands[a.fixedOperandCount], in: batch + [queries, keys]) : nil
+        let (mask, select) = maskExpressions(node, a, in: batch + [queries, keys])
         func batchStrides(_ shape: [Int], _ perBatch: Int) -> [Int] {
             broadcastElementStrides(Array(shape.dropLast(2)), to: batch).map { $0 * perBatch }
         }
@@ -34,10 +33,20 @@ extension KernelPlanner {
             valueFeatures: valueFeatures, tile: attentionTile,
             packedQuery: query.buffer, packedKey: key.buffer, packedValue: value.buffer,
             queryBatchStrides: batchStrides(qShape, query.perBatch), keyBatchStrides: batchStrides(kShape, key.perBatch),
-            valueBatchStrides: batchStrides(vShape, value.perBatch), scoreWeight: scoreWeight, mask: mask,
+            valueBatchStrides: batchStrides(vShape, value.perBatch), scoreWeight: scoreWeight, mask: mask, select: select,
             output: access(of: node.results[0]),
             probabilities: a.weights
                 ? Access(buffer: buffer(of: node.results[1]), offset: 0, strides: rowMajorStrides(batch + [queries, keys])) : nil)))
+    }
+
+    /// The additive mask and the select mask (predicate and fill) as expressions over `scores`.
+    private mutating func maskExpressions(_ node: Node, _ a: AttentionAttributes, in scores: [Int])
+        -> (mask: ScalarExpression?, select: AttentionSelect?) {
+        let operands = a.maskOperands(count: node.operands.count)
+        let mask = operands.mask.map { operandExpression(node.operands[$0], in: scores) }
+        guard let predicate = operands.predicate, let fill = operands.fill else { return (mask, nil) }
+        return (mask, AttentionSelect(predicate: operandExpression(node.operands[predicate], in: scores),
+                                      fill: operandExpression(node.operands[fill], in: scores)))
     }
 
     /// The additive score's weight with the scale folded in (a tiny elementwise kernel when the
@@ -68,12 +77,12 @@ extension KernelPlanner {
             return access
         }
         let scoreWeight = a.score == .additive ? buffer(of: node.operands[3]) : nil
+        let (mask, select) = maskExpressions(node, a, in: batch + [1, keys])
         plan.kernels.append(.attentionRows(AttentionRowsKernel(
             score: a.score, scale: a.scale, causal: a.causal, batchShape: batch, queries: 1, keys: keys, features: features,
             valueFeatures: valueFeatures, query: broadcast(node.operands[0]), key: broadcast(node.operands[1]), value: broadcast(node.operands[2]),
             scoreWeight: scoreWeight,
-            mask: node.operands.count > a.fixedOperandCount
-                ? operandExpression(node.operands[a.fixedOperandCount], in: batch + [1, keys]) : nil,
+            mask: mask, select: select,
             output: access(of: node.results[0]),
             probabilities: a.weights ? Access(buffer: buffer(of: node.results[1]), offset: 0, strides: rowMajorStrides(batch + [1, keys])) : nil,
             scores: scratch("\(graph[node.results[0]].name ?? "attention").scores", floats: rows * keys))))

@@ -82,7 +82,11 @@ struct KernelPlanner {
             // Attention reads its mask through an expression too.
             let folds = { (reader: NodeID) -> Bool in
                 let op = self.graph[reader].op
-                if case .attention(let a) = op { return self.graph[reader].operands.firstIndex(of: id) == a.fixedOperandCount }
+                if case .attention(let a) = op {
+                    // Every operand after the fixed ones: the mask, the select predicate and fill.
+                    let operands = self.graph[reader].operands
+                    return operands.indices.allSatisfy { operands[$0] != id || $0 >= a.fixedOperandCount }
+                }
                 return KernelPlanner.foldsOperands(op)
             }
             guard !outputs.contains(id), !readers.isEmpty, readers.allSatisfy(folds) else { continue }
@@ -447,13 +451,13 @@ extension Kernel {
         case .matmul(let k): return [k.packedLeft, k.packedRight, k.output.buffer] + (k.bias.map { [$0.buffer] } ?? [])
         case .attention(let k):
             return [k.packedQuery, k.packedKey, k.packedValue, k.output.buffer] + (k.scoreWeight.map { [$0] } ?? [])
-                + (k.mask?.loads.map(\.buffer) ?? []) + (k.probabilities.map { [$0.buffer] } ?? [])
+                + (k.mask?.loads.map(\.buffer) ?? []) + (k.select?.loads.map(\.buffer) ?? []) + (k.probabilities.map { [$0.buffer] } ?? [])
         case .pool(let k): return [k.input, k.output]
         case .gather(let k): return [k.data, k.indices, k.output]
         case .col2im(let k): return [k.columns, k.output] + (k.bias.map { [$0] } ?? [])
         case .attentionRows(let k):
             return [k.query.buffer, k.key.buffer, k.value.buffer, k.output.buffer, k.scores] + (k.scoreWeight.map { [$0] } ?? [])
-                + (k.mask?.loads.map(\.buffer) ?? []) + (k.probabilities.map { [$0.buffer] } ?? [])
+                + (k.mask?.loads.map(\.buffer) ?? []) + (k.select?.loads.map(\.buffer) ?? []) + (k.probabilities.map { [$0.buffer] } ?? [])
         case .multiReduce(let k): return [k.input] + k.outputs.map(\.buffer)
         case .gateMLP(let k):
             return k.descriptors + [k.w1, k.w2, k.output] + [k.b1, k.b2, k.norm?.scale, k.norm?.shift].compactMap { $0 }

@@ -82,10 +82,12 @@ extension Kernel {
             return "matmul batch \(list(k.batchShape)) \(k.m)x\(k.n)x\(k.k) \(k.packedLeft) * \(k.packedRight)\(bias) -> \(k.output.buffer)[batch \(list(k.output.strides)), row \(k.outputRowStride)] tile \(k.tile.rows)x\(k.tile.columns)"
         case .attention(let k):
             let extras = [k.causal ? "causal" : nil, k.scoreWeight.map { "weight \($0)" }, k.mask.map { "mask \($0.text)" },
+                          k.select.map { "select \($0.predicate.text) fill \($0.fill.text)" },
                           k.probabilities.map { "probabilities \($0)" }].compactMap { $0 }
             return "attention \(k.score.rawValue) batch \(list(k.batchShape)) queries \(k.queries) keys \(k.keys) features \(k.features)->\(k.valueFeatures) \(k.packedQuery) \(k.packedKey) \(k.packedValue)\(extras.isEmpty ? "" : " " + extras.joined(separator: " ")) -> \(k.output) tile \(k.tile.rows)x\(k.tile.columns)"
         case .attentionRows(let k):
             let extras = [k.causal ? "causal" : nil, k.scoreWeight.map { "weight \($0)" }, k.mask.map { "mask \($0.text)" },
+                          k.select.map { "select \($0.predicate.text) fill \($0.fill.text)" },
                           k.probabilities.map { "probabilities \($0)" }].compactMap { $0 }
             return "attention rows \(k.score.rawValue) scale \(formatFloat(k.scale)) batch \(list(k.batchShape)) keys \(k.keys) features \(k.features)->\(k.valueFeatures) q \(k.query) k \(k.key) v \(k.value)\(extras.isEmpty ? "" : " " + extras.joined(separator: " ")) -> \(k.output)"
         case .multiReduce(let k):

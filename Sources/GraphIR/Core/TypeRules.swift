@@ -532,8 +532,10 @@ private func windowOutput(_ size: Dim, kernel: Int, stride: Int, dilation: Int, 
 /// The typing rule of `attention` (see `AttentionAttributes`).
 private func attentionResultTypes(_ a: AttentionAttributes, _ operands: [TensorType]) throws(TypeRuleError) -> [TensorType] {
     let fixed = a.fixedOperandCount
-    guard operands.count == fixed || operands.count == fixed + 1 else {
-        throw TypeRuleError("attention with the \(a.score.rawValue) score takes \(fixed) operands and an optional mask, got \(operands.count)")
+    let selectCount = a.select ? 2 : 0
+    guard operands.count == fixed + selectCount || operands.count == fixed + selectCount + 1 else {
+        let selected = a.select ? ", an optional mask, a predicate and a fill" : " and an optional mask"
+        throw TypeRuleError("attention with the \(a.score.rawValue) score takes \(fixed) operands\(selected), got \(operands.count)")
     }
     let (q, k, v) = (operands[0], operands[1], operands[2])
     for (i, t) in [q, k, v].enumerated() {
@@ -552,15 +554,21 @@ private func attentionResultTypes(_ a: AttentionAttributes, _ operands: [TensorT
     if a.score == .additive {
         guard operands[3].shape == [d] else { throw TypeRuleError("the additive score weight must be [\(d)], got \(operands[3])", operand: 3) }
     }
-    if operands.count == fixed + 1 {
-        let mask = operands[fixed]
-        guard mask.elementType == .f32 else { throw TypeRuleError("the attention mask must be f32 (added to the scores), got \(mask)", operand: fixed) }
-        guard let full = try? broadcastShapes(mask.shape, batch + [sq, sk]), full == batch + [sq, sk] else {
-            throw TypeRuleError("mask \(mask) does not broadcast to the scores [\((batch + [sq, sk]).map(\.description).joined(separator: ","))]", operand: fixed)
+    let scores = batch + [sq, sk]
+    func expectMask(_ index: Int?, _ what: String, _ elementType: ElementType) throws(TypeRuleError) {
+        guard let index else { return }
+        let mask = operands[index]
+        guard mask.elementType == elementType else { throw TypeRuleError("the attention \(what) must be \(elementType.rawValue), got \(mask)", operand: index) }
+        guard let full = try? broadcastShapes(mask.shape, scores), full == scores else {
+            throw TypeRuleError("\(what) \(mask) does not broadcast to the scores [\(scores.map(\.description).joined(separator: ","))]", operand: index)
         }
     }
+    let (mask, predicate, fill) = a.maskOperands(count: operands.count)
+    try expectMask(mask, "mask", .f32)
+    try expectMask(predicate, "select predicate", .i1)
+    try expectMask(fill, "select fill", .f32)
     let output = TensorType(.f32, batch + [sq, dv])
-    return a.weights ? [output, TensorType(.f32, batch + [sq, sk])] : [output]
+    return a.weights ? [output, TensorType(.f32, scores)] : [output]
 }
 
 /// The typing rule of `channel_gate` (see `ChannelGateAttributes`).

@@ -58,6 +58,7 @@ extension Op {
             out.add("scale", .float(a.scale), unless: .float(1))
             out.add("causal", .bool(a.causal), unless: false)
             out.add("weights", .bool(a.weights), unless: false)
+            out.add("select", .bool(a.select), unless: false)
         case .channelGate(let a):
             out.add("pool", .list(a.pools.map { .word($0.rawValue) }), unless: .list([.word("avg")]))
             out.add("bias", .bool(a.bias), unless: true)
@@ -164,7 +165,8 @@ extension Op {
         case "attention":
             let score = try a.word("score", default: "dot", allowed: AttentionScore.allCases.map(\.rawValue))
             self = .attention(AttentionAttributes(score: AttentionScore(rawValue: score)!, scale: try a.float("scale", default: 1),
-                                                  causal: try a.bool("causal", default: false), weights: try a.bool("weights", default: false)))
+                                                  causal: try a.bool("causal", default: false), weights: try a.bool("weights", default: false),
+                                                  select: try a.bool("select", default: false)))
         case "gelu":
             let approximate = try a.word("approximate", default: "none", allowed: ["none", "tanh"])
             self = .unary(approximate == "tanh" ? .geluTanh : .gelu)

@@ -4,6 +4,9 @@ import Reference
 /// Evaluates ops whose operands are all constants, at compile time, with the reference
 /// interpreter. Results larger than `maximumElements` stay ops (a 2048×2048 mask is cheaper to
 /// compute than to embed); `iota` is not folded, since fusions read masks in that form.
+/// `identity` is not folded either: it computes nothing, and the ones left in a graph are there
+/// to give an output its own name (CSE writes `%b = identity(%a)` when two outputs are one
+/// value), so replacing one by a copy of the constant would only undo CSE, forever.
 ///
 /// ```
 /// %inv = div(1.0, 8.0) : f32[]        →   %inv = constant(value=0.125) : f32[]
@@ -30,6 +33,12 @@ public struct FoldConstants: Pass {
             }
             let types = node.results.map { graph.type(of: $0) }
             let operands = node.operands.compactMap { constants[$0] }
+            if node.op == .unary(.identity), let operand = operands.first {
+                // Known to later folds, but not replaced (see the doc comment).
+                constants[node.results[0]] = operand
+                rebuilder.copy(node)
+                continue
+            }
             guard !node.operands.isEmpty, operands.count == node.operands.count,
                   types.allSatisfy({ ($0.elementCount ?? .max) <= maximumElements }) else {
                 rebuilder.copy(node)

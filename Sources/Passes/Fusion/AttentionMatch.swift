@@ -21,11 +21,15 @@ struct AttentionMatch {
     var value: RoledValue
     /// The additive score's weight (any shape holding `features` values).
     var scoreWeight: ValueID?
-    /// Additive terms of the scores besides the score function, each times its multiplier.
-    var masks: [(mask: RoledValue, multiplier: Double)]
-    /// Masks written as `select(pred, -inf, x)`: positions where `pred` holds (or, when
-    /// `negated`, does not) are -inf.
-    var predicates: [(predicate: RoledValue, negated: Bool)]
+    /// One mask on the scores: an additive term times its multiplier, or a select that replaces
+    /// the scores where its predicate holds (or, when `negated`, does not) by `fill`.
+    enum Mask {
+        case add(RoledValue, multiplier: Double)
+        case select(RoledValue, negated: Bool, fill: Double)
+    }
+
+    /// The masks besides causality, outermost (nearest the softmax) first.
+    var masks: [Mask]
     var causal: Bool
     /// The weighted sum's result, with roles `batch…, query or unit, feature`.
     var output: RoledValue

@@ -2,8 +2,8 @@ import GraphIR
 
 /// Recognises softmax attention by what it computes, not how it is spelled: starting from a
 /// softmax, it walks the scores back to a score function of a query and a key (a dot product, or
-/// `w·tanh(q + k)` written as a projection of a sum or of a concat), collecting scales and
-/// additive or `select(-inf)` masks on the way, and walks the probabilities forward to a weighted
+/// `w·tanh(q + k)` written as a projection of a sum or of a concat), collecting scales, additive
+/// masks and `select(p, c, x)` masks (`masked_fill`, c any constant) in order on the way, and walks the probabilities forward to a weighted
 /// sum of values (a matmul over the key axis, or a multiply and a sum over it). Views that only
 /// add or drop size-1 dims, transposes folded into matmul flags, and any placement of the scale
 /// are seen through; every dim gets a role (batch, query, key, feature), which fixes the layout
@@ -40,23 +40,24 @@ struct AttentionMatcher {
         }
         let probabilities = RoledValue(value: softmax.results[0], roles: roles)
         let sum = try weightedSum(of: probabilities)
-        var match = AttentionMatch(
-            softmax: id, weightedSum: sum.node, score: terminal.score, scale: walk.scale, query: terminal.query,
-            key: terminal.key, value: sum.value, scoreWeight: terminal.scoreWeight, masks: [], predicates: [], causal: false,
-            output: sum.output, probabilities: nil, batchSizes: terminal.batchSizes,
-            absorbed: walk.absorbed + ["softmax"] + sum.absorbed)
-        for mask in walk.masks {
-            match.masks.append((RoledValue(value: mask.value, roles: rolesFromScores(mask.scoreDims, roles)), mask.multiplier))
+        var masks: [AttentionMatch.Mask] = walk.layers.map { layer in
+            let roled = RoledValue(value: layer.value, roles: rolesFromScores(layer.scoreDims, roles))
+            switch layer.kind {
+            case .add(let multiplier): return .add(roled, multiplier: multiplier)
+            case .select(let negated, let fill): return .select(roled, negated: negated, fill: fill)
+            }
         }
         if let bias = terminal.extraMask {
             // A bias on the single score: broadcast over every dim (a scalar per score).
-            match.masks.append((RoledValue(value: bias, roles: Array(repeating: .unit, count: graph.type(of: bias).rank)),
-                                walk.terminalMultiplier))
+            masks.append(.add(RoledValue(value: bias, roles: Array(repeating: .unit, count: graph.type(of: bias).rank)),
+                              multiplier: walk.terminalMultiplier))
         }
-        for predicate in walk.predicates {
-            let roled = RoledValue(value: predicate.value, roles: rolesFromScores(predicate.scoreDims, roles))
-            if isCausal(roled, negated: predicate.negated) { match.causal = true } else { match.predicates.append((roled, predicate.negated)) }
-        }
+        let (rest, causal) = separateCausal(masks)
+        var match = AttentionMatch(
+            softmax: id, weightedSum: sum.node, score: terminal.score, scale: walk.scale, query: terminal.query,
+            key: terminal.key, value: sum.value, scoreWeight: terminal.scoreWeight, masks: rest, causal: causal,
+            output: sum.output, probabilities: nil, batchSizes: terminal.batchSizes,
+            absorbed: walk.absorbed + ["softmax"] + sum.absorbed)
         // Anyone else reading the probabilities gets them as the op's second result.
         let others = users[probabilities.value.index].filter { !sum.path.contains($0) }
         if !others.isEmpty || graph.outputs.contains(probabilities.value) {
@@ -211,36 +212,106 @@ struct AttentionMatcher {
 
     // MARK: Causal masks
 
+    /// The masks without the one that makes the attention causal, and whether there was one.
+    ///
+    /// A select that fills -inf exactly where the key comes after the query is `causal=true`
+    /// when only other -inf selects are outside it: the fused op applies causality last, and
+    /// what an outer finite fill or an outer addend does to those scores would be lost. This is
+    /// exact, NaN and inf scores included.
+    ///
+    /// An additive mask that is -inf exactly where the key comes after the query and 0 elsewhere
+    /// (a constant, or a select of 0 and -inf on such a predicate) is `causal=true` too when no
+    /// select with a finite fill is outside it. This one is exact but for scores that are NaN or
+    /// +inf at masked keys: adding -inf keeps them (NaN, and the row is NaN), `causal` drops them,
+    /// as a select would and as PyTorch's fused kernels do. It is what lets the kernel skip the
+    /// masked key tiles (docs/IR.md, "Numerics").
+    func separateCausal(_ masks: [AttentionMatch.Mask]) -> (masks: [AttentionMatch.Mask], causal: Bool) {
+        var rest: [AttentionMatch.Mask] = []
+        var causal = false
+        // What the masks outside the current one allow.
+        var onlyInfiniteSelectsOutside = true, noFiniteSelectOutside = true
+        for mask in masks {
+            switch mask {
+            case .select(let predicate, let negated, let fill):
+                if fill == -.infinity && onlyInfiniteSelectsOutside && isCausal(predicate, negated: negated) {
+                    causal = true
+                    continue
+                }
+                if fill != -.infinity { noFiniteSelectOutside = false; onlyInfiniteSelectsOutside = false }
+            case .add(let value, let multiplier):
+                if multiplier > 0 && noFiniteSelectOutside && isAdditiveCausal(value) {
+                    causal = true
+                    continue
+                }
+                onlyInfiniteSelectsOutside = false
+            }
+            rest.append(mask)
+        }
+        return (rest, causal)
+    }
+
     /// Whether a mask predicate masks exactly the keys after the query: it is "key after query"
     /// (j > i), or when `negated` (`select(keep, x, -inf)`: the mask holds where the predicate
-    /// does not) "key at or before query" (j <= i); written with iotas and comparisons, or as a
-    /// constant, possibly broadcast.
+    /// does not) "key at or before query" (j <= i); written with iotas and comparisons (see
+    /// `IndexPredicate`), whatever the sizes, or computed from constants (see `evaluateMask`),
+    /// possibly broadcast.
     func isCausal(_ predicate: RoledValue, negated: Bool = false) -> Bool {
-        // Broadcasts are seen through (the ONNX importer writes a 4-d Trilu mask as
-        // `broadcast(gt(iota, iota), shape=[1,1,S,S])`); a dim broadcast from size 1 has no role.
-        var predicate = predicate
-        while let node = graph.producer(of: predicate.value), case .broadcast = node.op {
-            let sourceShape = graph.type(of: node.operands[0]).shape
-            let roles = zip(sourceShape, predicate.roles.suffix(sourceShape.count)).map { size, role in size == 1 ? DimRole.unit : role }
-            predicate = RoledValue(value: node.operands[0], roles: roles)
-        }
+        let predicate = throughBroadcasts(predicate)
         guard let query = predicate.roles.firstIndex(of: .query), let key = predicate.roles.firstIndex(of: .key) else { return false }
-        let shape = graph.type(of: predicate.value).staticShape
-        if let node = graph.producer(of: predicate.value), case .constant(.elements(let values)) = node.op, let shape {
-            // A constant: check every element against j > i.
-            let strides = rowMajorElementStrides(shape)
-            var index = Array(repeating: 0, count: shape.count)
-            for flat in values.indices {
-                var rest = flat
-                for d in shape.indices { index[d] = rest / strides[d]; rest %= strides[d] }
-                let masked = (values[flat] != 0) != negated
-                if masked != (index[key] > index[query]) { return false }
-            }
-            return true
+        if let form = IndexPredicate(graph: graph, value: predicate.value, rank: predicate.roles.count) {
+            let expected = AffineComparison.keyAfterQuery(queryDim: query, keyDim: key, rank: predicate.roles.count)
+            return (negated ? form.negated : form) == .halfPlane(expected)
         }
-        guard let form = AffineComparison(graph: graph, value: predicate.value) else { return false }
-        return negated ? form.isKeyAtOrBeforeQuery(queryDim: query, keyDim: key, rank: predicate.roles.count)
-                       : form.isKeyAfterQuery(queryDim: query, keyDim: key, rank: predicate.roles.count)
+        guard let values = evaluateMask(graph, predicate.value)?.doubles else { return false }
+        return everyElement(of: predicate, values, query: query, key: key) { value, future in ((value != 0) != negated) == future }
+    }
+
+    /// Whether an additive mask is -inf exactly where the key comes after the query and 0
+    /// elsewhere: `select(p, -inf, 0)` or `select(p, 0, -inf)` of splat constants on a causal
+    /// predicate (how `triu(full(-inf), 1)` and ONNX's causal Attention bias import), or a mask
+    /// computed from constants (a constant tensor; see `evaluateMask`), possibly broadcast.
+    func isAdditiveCausal(_ mask: RoledValue) -> Bool {
+        let mask = throughBroadcasts(mask)
+        guard let query = mask.roles.firstIndex(of: .query), let key = mask.roles.firstIndex(of: .key),
+              let node = graph.producer(of: mask.value) else { return false }
+        if case .select = node.op, let a = graph.constantValue(node.operands[1]), let b = graph.constantValue(node.operands[2]) {
+            let predicate = RoledValue(value: node.operands[0], roles: alignedRoles(of: node.operands[0], in: mask))
+            if a == -.infinity && b == 0 { return isCausal(predicate) }
+            if a == 0 && b == -.infinity { return isCausal(predicate, negated: true) }
+            return false
+        }
+        guard let values = evaluateMask(graph, mask.value)?.doubles else { return false }
+        return everyElement(of: mask, values, query: query, key: key) { value, future in future ? value == -.infinity : value == 0 }
+    }
+
+    /// Broadcasts are seen through (the ONNX importer writes a 4-d Trilu mask as
+    /// `broadcast(gt(iota, iota), shape=[1,1,S,S])`); a dim broadcast from size 1 has no role.
+    private func throughBroadcasts(_ value: RoledValue) -> RoledValue {
+        var value = value
+        while let node = graph.producer(of: value.value), case .broadcast = node.op {
+            value = RoledValue(value: node.operands[0], roles: alignedRoles(of: node.operands[0], in: value))
+        }
+        return value
+    }
+
+    /// Roles of an operand broadcast (aligned to the right) into `result`.
+    private func alignedRoles(of operand: ValueID, in result: RoledValue) -> [DimRole] {
+        let shape = graph.type(of: operand).shape
+        return zip(shape, result.roles.suffix(shape.count)).map { size, role in size == 1 ? DimRole.unit : role }
+    }
+
+    /// Whether `holds(element, key after query)` for every element of a constant.
+    private func everyElement(of constant: RoledValue, _ values: [Double], query: Int, key: Int,
+                              _ holds: (Double, Bool) -> Bool) -> Bool {
+        guard let shape = graph.type(of: constant.value).staticShape else { return false }
+        let strides = rowMajorElementStrides(shape)
+        var index = Array(repeating: 0, count: shape.count)
+        for flat in values.indices {
+            var rest = flat
+            for d in shape.indices { index[d] = rest / strides[d]; rest %= strides[d] }
+            if !holds(values[flat], index[key] > index[query]) { return false }
+        }
+        return true
     }
 }
 

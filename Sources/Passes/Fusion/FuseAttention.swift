@@ -1,7 +1,10 @@
 import GraphIR
 
 /// Replaces every softmax attention, however it is written, by one `attention` op (see
-/// `AttentionMatcher` for what is recognised). Operands are brought to the op's layout with
+/// `AttentionMatcher` for what is recognised). The fused op computes what the chain did, NaN and
+/// inf included: selects on the scores stay selects (`select=true`), additive masks stay addends,
+/// and only masks that are exactly the causal pattern become `causal=true` (see
+/// `AttentionMatcher.separateCausal` for the one documented difference). Operands are brought to the op's layout with
 /// transposes and reshapes the code generator reads through; results are brought back to the
 /// layout the graph used. A softmax that is not attention gets a remark naming the node that
 /// stopped the match.
@@ -41,7 +44,7 @@ public struct FuseAttention: Pass {
         for (n, node) in graph.nodes.enumerated() {
             if let match = matches.first(where: { $0.skipped.max() == NodeID(n) }) {
                 build(match, in: &rebuilder, graph: graph)
-                context.remark(.fused, name, "attention (\(match.score.rawValue) score\(match.causal ? ", causal" : "")\(match.masks.isEmpty && match.predicates.isEmpty ? "" : ", masked")) absorbed \(match.absorbed.joined(separator: ", "))",
+                context.remark(.fused, name, "attention (\(match.score.rawValue) score\(match.causal ? ", causal" : "")\(match.masks.isEmpty ? "" : ", masked")) absorbed \(match.absorbed.joined(separator: ", "))",
                                at: graph[match.softmax].location)
                 continue
             }
@@ -68,23 +71,11 @@ public struct FuseAttention: Pass {
             }
             operands.append(w)
         }
-        var mask: ValueID?
-        for (term, multiplier) in match.masks {
-            var m = rebuilder.canonical(mapped(term, rebuilder), batchCount: batchCount, trailing: [.query, .key])
-            if multiplier != 1 {
-                m = rebuilder.add(.binary(.mul), [m, rebuilder.literal(multiplier, .f32)], types: [rebuilder.type(m)])[0]
-            }
-            mask = mask.map { combine($0, m, &rebuilder) } ?? m
-        }
-        for (predicate, negated) in match.predicates {
-            let p = rebuilder.canonical(mapped(predicate, rebuilder), batchCount: batchCount, trailing: [.query, .key])
-            let (whenTrue, whenFalse) = negated ? (0.0, -Double.infinity) : (-Double.infinity, 0.0)
-            let m = rebuilder.add(.select, [p, rebuilder.literal(whenTrue, .f32), rebuilder.literal(whenFalse, .f32)],
-                                  types: [rebuilder.type(p).with(.f32)])[0]
-            mask = mask.map { combine($0, m, &rebuilder) } ?? m
-        }
-        if let mask { operands.append(mask) }
-        let attributes = AttentionAttributes(score: match.score, scale: match.scale, causal: match.causal, weights: match.probabilities != nil)
+        let masks = maskOperands(match.masks, batchCount: batchCount, &rebuilder)
+        if let mask = masks.mask { operands.append(mask) }
+        if let select = masks.select { operands += [select.predicate, select.fill] }
+        let attributes = AttentionAttributes(score: match.score, scale: match.scale, causal: match.causal, weights: match.probabilities != nil,
+                                             select: masks.select != nil)
         let op = Op.attention(attributes)
         guard let types = try? inferResultTypes(op, operands: operands.map(rebuilder.type), declared: nil) else {
             preconditionFailure("fused attention operands do not type: \(operands.map { rebuilder.type($0) })")
@@ -123,14 +114,54 @@ public struct FuseAttention: Pass {
                 roled = RoledValue(value: projected, roles: roles)
             }
             let canonical = rebuilder.canonical(roled, batchCount: batchCount, trailing: [position, .feature])
-            total = total.map { combine($0, canonical, &rebuilder) } ?? canonical
+            total = total.map { combine(.add, $0, canonical, &rebuilder) } ?? canonical
         }
         return total!
     }
 
-    private func combine(_ a: ValueID, _ b: ValueID, _ rebuilder: inout GraphRebuilder) -> ValueID {
-        let type = try! inferResultTypes(.binary(.add), operands: [rebuilder.type(a), rebuilder.type(b)], declared: nil)[0]
-        return rebuilder.add(.binary(.add), [a, b], types: [type])[0]
+    /// The masks as the fused op takes them, `s = predicate ? fill : s + mask`. Going from the
+    /// innermost mask out: an addend joins `mask`, and the fill of any select below it, since
+    /// `(p ? f : s) + m = p ? f + m : s + m`; a select joins the predicate by `or` and the fill by
+    /// a select, since `p ? f : (P ? F : s) = (p or P) ? (p ? f : F) : s`. Each step computes what
+    /// the graph did, so the fused scores are the unfused ones (NaN and inf included).
+    private func maskOperands(_ masks: [AttentionMatch.Mask], batchCount: Int, _ rebuilder: inout GraphRebuilder)
+        -> (mask: ValueID?, select: (predicate: ValueID, fill: ValueID)?) {
+        var mask: ValueID?
+        var select: (predicate: ValueID, fill: ValueID)?
+        for layer in masks.reversed() {
+            switch layer {
+            case .add(let term, let multiplier):
+                var m = rebuilder.canonical(mapped(term, rebuilder), batchCount: batchCount, trailing: [.query, .key])
+                if multiplier != 1 {
+                    m = rebuilder.add(.binary(.mul), [m, rebuilder.literal(multiplier, .f32)], types: [rebuilder.type(m)])[0]
+                }
+                mask = mask.map { combine(.add, $0, m, &rebuilder) } ?? m
+                if let (predicate, fill) = select { select = (predicate, combine(.add, fill, m, &rebuilder)) }
+            case .select(let predicate, let negated, let fill):
+                var p = rebuilder.canonical(mapped(predicate, rebuilder), batchCount: batchCount, trailing: [.query, .key])
+                if negated { p = rebuilder.add(.unary(.not), [p], types: [rebuilder.type(p)])[0] }
+                let f = rebuilder.literal(fill, .f32)
+                guard let inner = select else {
+                    select = (p, f)
+                    continue
+                }
+                let sameFill = rebuilder.graph.constantValue(inner.fill).map { $0 == fill || ($0.isNaN && fill.isNaN) } ?? false
+                    && rebuilder.type(inner.fill).rank == 0
+                let combinedFill = sameFill ? f : combineSelect(p, f, inner.fill, &rebuilder)
+                select = (combine(.or, p, inner.predicate, &rebuilder), combinedFill)
+            }
+        }
+        return (mask, select)
+    }
+
+    private func combine(_ f: BinaryFunction, _ a: ValueID, _ b: ValueID, _ rebuilder: inout GraphRebuilder) -> ValueID {
+        let type = try! inferResultTypes(.binary(f), operands: [rebuilder.type(a), rebuilder.type(b)], declared: nil)[0]
+        return rebuilder.add(.binary(f), [a, b], types: [type])[0]
+    }
+
+    private func combineSelect(_ p: ValueID, _ a: ValueID, _ b: ValueID, _ rebuilder: inout GraphRebuilder) -> ValueID {
+        let type = try! inferResultTypes(.select, operands: [rebuilder.type(p), rebuilder.type(a), rebuilder.type(b)], declared: nil)[0]
+        return rebuilder.add(.select, [p, a, b], types: [type])[0]
     }
 
     private func mapped(_ v: RoledValue, _ rebuilder: GraphRebuilder) -> RoledValue {

@@ -17,16 +17,32 @@ struct ScoreTerminal {
     var extraMask: ValueID?
 }
 
+/// One mask on the way from the softmax to the score function.
+struct ScoreLayer {
+    enum Kind {
+        /// `x + multiplier · value`.
+        case add(multiplier: Double)
+        /// `value ? fill : x`, or with `negated` `value ? x : fill` (`fill` already times the
+        /// scales above the select).
+        case select(negated: Bool, fill: Double)
+    }
+
+    var kind: Kind
+    var value: ValueID
+    /// For each dim of `value`, the scores dim it lines up with (nil: broadcast).
+    var scoreDims: [Int?]
+}
+
 /// Walks from the softmax's input down to the score function, through views, scalar scales,
-/// additive masks and `select(pred, -inf, x)` masks.
+/// additive masks and `select(pred, c, x)` masks (c any scalar constant: -inf, -1e9, …).
 struct ScoreWalk {
     let matcher: AttentionMatcher
     let keyAxis: Int
     private(set) var terminal: ScoreTerminal?
     private(set) var terminalMultiplier = 1.0
-    private(set) var masks: [(value: ValueID, scoreDims: [Int?], multiplier: Double)] = []
-    /// `negated`: the mask holds where the predicate does not.
-    private(set) var predicates: [(value: ValueID, scoreDims: [Int?], negated: Bool)] = []
+    /// The masks, outermost (nearest the softmax) first; their order matters (a select replaces
+    /// what the masks below it made).
+    private(set) var layers: [ScoreLayer] = []
     private(set) var absorbed: [String] = []
 
     private var graph: Graph { matcher.graph }
@@ -71,25 +87,28 @@ struct ScoreWalk {
             let sign = node.op == .binary(.sub) ? -1.0 : 1.0
             absorbed.append(node.op.mnemonic)
             if aScores {
-                masks.append((b, aligned(b, to: value, dims), multiplier * sign))
+                layers.append(ScoreLayer(kind: .add(multiplier: multiplier * sign), value: b, scoreDims: aligned(b, to: value, dims)))
                 try descend(a, dims: aligned(a, to: value, dims), multiplier: multiplier)
             } else {
-                masks.append((a, aligned(a, to: value, dims), multiplier))
+                layers.append(ScoreLayer(kind: .add(multiplier: multiplier), value: a, scoreDims: aligned(a, to: value, dims)))
                 try descend(b, dims: aligned(b, to: value, dims), multiplier: multiplier * sign)
             }
         case .select:
+            // select(p, c, x) or select(p, x, c): masked_fill with any constant c. Scales above
+            // the select scale c too (mul(select(p, -1e9, x), 0.5) fills -5e8).
             let (predicate, a, b) = (node.operands[0], node.operands[1], node.operands[2])
-            if scalarConstant(a) == -.infinity {
-                predicates.append((predicate, aligned(predicate, to: value, dims), false))
-                absorbed.append("select")
-                try descend(b, dims: aligned(b, to: value, dims), multiplier: multiplier)
-            } else if scalarConstant(b) == -.infinity {
-                predicates.append((predicate, aligned(predicate, to: value, dims), true))
-                absorbed.append("select")
-                try descend(a, dims: aligned(a, to: value, dims), multiplier: multiplier)
+            let negated: Bool, fill: Double, scores: ValueID
+            if let c = splatFill(a, besides: b), reachesScoreFunction(b) {
+                (negated, fill, scores) = (false, c, b)
+            } else if let c = splatFill(b, besides: a), reachesScoreFunction(a) {
+                (negated, fill, scores) = (true, c, a)
             } else {
-                throw AttentionMiss(node: node, reason: "a select on the scores that does not write -inf")
+                throw AttentionMiss(node: node, reason: "a select on the scores whose other operand is not a constant")
             }
+            layers.append(ScoreLayer(kind: .select(negated: negated, fill: multiplier == 1 ? fill : multiplier * fill),
+                                     value: predicate, scoreDims: aligned(predicate, to: value, dims)))
+            absorbed.append("select")
+            try descend(scores, dims: aligned(scores, to: value, dims), multiplier: multiplier)
         case .matmul, .linear:
             terminalMultiplier = multiplier
             terminal = try scoreFunction(node, dims: dims)
@@ -249,6 +268,14 @@ struct ScoreWalk {
         var roles = Array(repeating: DimRole.unit, count: shape.count)
         for j in 0..<max(0, own) where shape[j] != 1 { roles[j] = .batch(batchCount - own + j) }
         return roles
+    }
+
+    /// The value of a splat constant `fill` that does not widen the select it fills (its shape
+    /// broadcasts into `other`'s).
+    private func splatFill(_ fill: ValueID, besides other: ValueID) -> Double? {
+        let (own, full) = (graph.type(of: fill).shape, graph.type(of: other).shape)
+        guard own.count <= full.count, zip(own.reversed(), full.reversed()).allSatisfy({ $0 == 1 || $0 == $1 }) else { return nil }
+        return graph.constantValue(fill)
     }
 
     private func scalarConstant(_ value: ValueID) -> Double? {

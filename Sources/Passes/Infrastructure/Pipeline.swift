@@ -2,7 +2,10 @@ import Foundation
 import GraphIR
 
 /// The pass pipeline: a visible, ordered list of stages. A fixpoint stage repeats its passes
-/// until none of them changes the graph (or a bound is hit, which is a compiler bug).
+/// until none of them changes the graph; one that still changes it after `maximumRounds` rounds
+/// is a compiler bug, thrown as an `InternalError` naming the group and the passes that kept
+/// changing it, with the graph written to a file (a compiler must not hang, and a thrown error
+/// reaches the user as a report instead of a crash).
 public struct PassPipeline {
     public enum Stage {
         case pass(any Pass)
@@ -10,6 +13,8 @@ public struct PassPipeline {
     }
 
     public var stages: [Stage]
+    /// How many rounds a fixpoint group may take (the simplify group settles in two or three).
+    public var maximumRounds = 100
 
     public init(_ stages: [Stage]) { self.stages = stages }
 
@@ -104,17 +109,23 @@ public struct PassPipeline {
             case .pass(let pass):
                 if try runPass(pass).stop { return events }
             case .fixpoint(let name, let passes):
-                var iterations = 0
+                var rounds = 0
                 var changed = true
                 while changed {
                     changed = false
+                    var changing: [String] = []
                     for pass in passes {
                         let result = try runPass(pass)
                         if result.stop { return events }
+                        if result.changed { changing.append(pass.name) }
                         changed = changed || result.changed
                     }
-                    iterations += 1
-                    precondition(iterations < 100, "fixpoint group \(name) did not converge")
+                    rounds += 1
+                    if changed && rounds >= maximumRounds {
+                        throw InternalError(stage: "fixpoint group \(name)",
+                                            problem: "it did not converge: after \(rounds) rounds \(changing.joined(separator: ", ")) still changed the graph",
+                                            ir: printGraph(graph), fileExtension: "gir")
+                    }
                     if !started { break }
                 }
             }
