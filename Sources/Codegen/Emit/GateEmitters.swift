@@ -4,17 +4,14 @@ import GraphIR
 /// Several reductions of `[outer, reduced, inner]` in one read: every function's accumulator is
 /// updated from the same loaded vector.
 ///
-/// With `inner == 1` a task is one row (see `reduceContiguous`). Otherwise a task is one
-/// `chunk`-column slab of one outer index: walking down the reduced dim, each step reads
-/// `chunk` contiguous floats (several cache lines of one row, not one line of many), and the
-/// slabs give the threads work even when `outer` is 1. The last, partial slab goes a vector
-/// (then a float) at a time.
+/// With `inner == 1` a task is one row (see `reduceContiguous`). Otherwise a task is one slab of
+/// columns of one outer index (see `ColumnSlabs`).
 struct MultiReduceEmitter {
     let kernel: MultiReduceKernel
     let lanes: Int
 
-    private var chunk: Int { 4 * lanes }
-    private var chunks: Int { kernel.inner == 1 ? 1 : (kernel.inner + chunk - 1) / chunk }
+    private var slabs: ColumnSlabs { ColumnSlabs(inner: kernel.inner, lanes: lanes) }
+    private var chunks: Int { kernel.inner == 1 ? 1 : slabs.count }
 
     var taskCount: Int { kernel.outer * chunks }
 
@@ -32,59 +29,17 @@ struct MultiReduceEmitter {
                 for ((function, pointer), total) in zip(outputs, totals) { try e.store(finish(function, total), .f32, pointer, task) }
                 return []
             }
-            let o = b.sdiv(task, e.i64(chunks)), slab = b.srem(task, e.i64(chunks))
-            let firstColumn = b.mul(slab, e.i64(chunk))
-            let rowBase = b.add(b.mul(o, e.i64(reduced * inner)), firstColumn)
-            let outputBase = b.add(b.mul(o, e.i64(inner)), firstColumn)
-            let fullSlabs = inner / chunk
-            let isFull = b.icmp(LLVMIntSLT, slab, e.i64(fullSlabs))
-            let fullPath = b.block("slab.full"), partialPath = b.block("slab.partial"), done = b.block("slab.done")
-            b.branch(if: isFull, then: fullPath, else: partialPath)
-
-            b.position(at: fullPath)
-            let initial = try kernel.outputs.flatMap { output in try (0..<4).map { _ in try reductionIdentity(e, output.function, .f32, lanes: lanes) } }
-            let totals = try b.forLoop(e.i64(0), e.i64(reduced), carrying: initial) { r, acc in
-                var next = acc
-                for v in 0..<4 {
-                    let x = try e.load(.f32, input, b.add(rowBase, b.add(b.mul(r, e.i64(inner)), e.i64(v * lanes))), count: lanes)
-                    for (f, output) in kernel.outputs.enumerated() { next[f * 4 + v] = combine(e, output.function, acc[f * 4 + v], x) }
+            let o = b.sdiv(task, e.i64(chunks))
+            try slabs.forSlab(e, b.srem(task, e.i64(chunks))) { firstColumn, columns in
+                let identities = try kernel.outputs.map { try reductionIdentity(e, $0.function, .f32, lanes: lanes) }
+                let totals = try slabs.accumulate(e, input, rowBase: b.add(b.mul(o, e.i64(reduced * inner)), firstColumn), rowStride: inner,
+                                                  reduced: reduced, columns: columns, initial: identities) { _, x, acc, f in
+                    combine(e, kernel.outputs[f].function, acc, x)
                 }
-                return next
-            }
-            for (f, (function, pointer)) in outputs.enumerated() {
-                for v in 0..<4 { try e.store(finish(function, totals[f * 4 + v]), .f32, pointer, b.add(outputBase, e.i64(v * lanes))) }
-            }
-            b.branch(to: done)
-
-            b.position(at: partialPath)
-            // The remaining columns (fewer than a slab) in one pass down the reduced dim, one
-            // independent accumulator per vector, the last vector masked.
-            let remaining = inner - fullSlabs * chunk
-            if remaining > 0 {
-                let vectors = (remaining + lanes - 1) / lanes
-                let masks = (0..<vectors).map { v in leadingLanes(e.context, min(lanes, remaining - v * lanes), of: lanes) }
-                let start = try kernel.outputs.flatMap { output in try (0..<vectors).map { _ in try reductionIdentity(e, output.function, .f32, lanes: lanes) } }
-                let sums = try b.forLoop(e.i64(0), e.i64(reduced), carrying: start) { r, acc in
-                    var next = acc
-                    for v in 0..<vectors {
-                        let at = b.elementPointer(e.context.f32, input, b.add(rowBase, b.add(b.mul(r, e.i64(inner)), e.i64(v * lanes))))
-                        for (f, output) in kernel.outputs.enumerated() {
-                            let x = maskedLoad(b, at, masks[v], e.context.f32.vector(lanes),
-                                               passthrough: try reductionIdentity(e, output.function, .f32, lanes: lanes))
-                            next[f * vectors + v] = combine(e, output.function, acc[f * vectors + v], x)
-                        }
-                    }
-                    return next
-                }
-                for (f, (function, pointer)) in outputs.enumerated() {
-                    for v in 0..<vectors {
-                        maskedStore(b, finish(function, sums[f * vectors + v]),
-                                    b.elementPointer(e.context.f32, pointer, b.add(outputBase, e.i64(v * lanes))), masks[v])
-                    }
+                for ((function, pointer), vectors) in zip(outputs, totals) {
+                    slabs.store(e, vectors.map { finish(function, $0) }, pointer, base: b.add(b.mul(o, e.i64(inner)), firstColumn), columns: columns)
                 }
             }
-            b.branch(to: done)
-            b.position(at: done)
             return []
         }
     }
@@ -212,28 +167,30 @@ func dotProduct(_ e: EmitContext, _ a: IRValue, _ aBase: IRValue, _ v: IRValue, 
     return e.reduceLanes(sum) { b.fadd($0, $1) }
 }
 
-/// Attention-pooling logits: `out[n, s] = Σ_c w[c] · x[n, c, s] + bias`, vectorised over s (a
-/// task per batch element, reading x once in memory order).
+/// Attention-pooling logits: `out[n, s] = Σ_c w[c] · x[n, c, s] + bias`, vectorised over s,
+/// reading x once.
 struct ChannelWeightedSumEmitter {
     let kernel: ChannelWeightedSumKernel
     let lanes: Int
 
-    var taskCount: Int { kernel.batch }
+    private var slabs: ColumnSlabs { ColumnSlabs(inner: kernel.positions, lanes: lanes) }
+
+    /// A task is one slab of positions of one batch element (see `ColumnSlabs`).
+    var taskCount: Int { kernel.batch * slabs.count }
 
     func emit(_ e: EmitContext, begin: IRValue, end: IRValue) throws {
         let b = e.builder, c = e.context
         let input = e.pointer(to: kernel.input), weight = e.pointer(to: kernel.weight), output = e.pointer(to: kernel.output)
-        let bias = b.load(c.f32, e.pointer(to: kernel.bias), alignment: 4)
+        let bias = b.splat(b.load(c.f32, e.pointer(to: kernel.bias), alignment: 4), lanes: lanes)
         let positions = kernel.positions
-        try b.forLoop(begin, end) { n, _ in
-            let plane = b.mul(n, e.i64(kernel.channels * positions))
-            try forEachInnerBlock(e, inner: positions) { s, width in
-                let total = try b.forLoop(e.i64(0), e.i64(kernel.channels), carrying: [b.splat(bias, lanes: width)]) { ch, acc in
-                    let w = b.splat(b.load(c.f32, b.elementPointer(c.f32, weight, ch), alignment: 4), lanes: width)
-                    let x = try e.load(.f32, input, b.add(plane, b.add(b.mul(ch, e.i64(positions)), s)), count: width)
-                    return [b.multiplyAdd(w, x, acc[0])]
-                }[0]
-                try e.store(total, .f32, output, b.add(b.mul(n, e.i64(positions)), s))
+        try b.forLoop(begin, end) { task, _ in
+            let n = b.sdiv(task, e.i64(slabs.count))
+            try slabs.forSlab(e, b.srem(task, e.i64(slabs.count))) { firstColumn, columns in
+                let totals = try slabs.accumulate(e, input, rowBase: b.add(b.mul(n, e.i64(kernel.channels * positions)), firstColumn),
+                                                  rowStride: positions, reduced: kernel.channels, columns: columns, initial: [bias]) { ch, x, acc, _ in
+                    b.multiplyAdd(b.splat(b.load(c.f32, b.elementPointer(c.f32, weight, ch), alignment: 4), lanes: lanes), x, acc)
+                }
+                slabs.store(e, totals[0], output, base: b.add(b.mul(n, e.i64(positions)), firstColumn), columns: columns)
             }
             return []
         }
