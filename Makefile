@@ -1,7 +1,8 @@
 # The two commands a fresh machine needs (see README.md):
 #   make demo   installs LLVM if missing, builds attnc, runs the CBAM and MHA samples
-#   make test   installs what the tests need, builds, runs every test, the conformance checks
-#               (JIT with default and one thread, interpreter; .gir and .onnx) and ONNX's node tests
+#   make test   installs what the tests need, builds (sanitized), runs every test, the conformance
+#               checks (JIT with default and one thread, interpreter; .gir and .onnx), every fuzz
+#               target for a few seconds and ONNX's node tests
 SHARED ?= ../shared
 CONFORMANCE := $(SHARED)/conformance
 RELEASE := .build/release/attnc
@@ -24,13 +25,23 @@ demo: build
 	  $(RELEASE) run samples/$$case.gir --weights $(CONFORMANCE)/$$case/weights.safetensors $$inputs --output-dir out/$$case || exit 1; \
 	done
 
+# The test build is the debug build with AddressSanitizer and libFuzzer's coverage
+# instrumentation (scripts/sanitizer-flags.sh): the tests, the conformance checks and the ONNX
+# node tests run sanitized, and the fuzz targets come from the same build. Leak checking is off
+# (the Swift runtime's and LLVM's global caches read as leaks); JIT-compiled code is not
+# instrumented.
+SANITIZED := $(shell scripts/sanitizer-flags.sh)
+export ASAN_OPTIONS ?= detect_leaks=0
+export SWIFT_BACKTRACE ?= enable=no
+
 test: deps
 	@scripts/ensure-python.sh numpy onnx
-	swift build --build-tests
-	swift test --skip-build
+	swift build --build-tests $(SANITIZED)
+	swift test --skip-build $(SANITIZED)
 	SHARED=$(SHARED) sh samples/aot/build.sh $(DEBUG)
 	python3 $(CONFORMANCE)/check.py --attnc $(DEBUG) --samples samples
 	python3 $(CONFORMANCE)/check.py --attnc $(DEBUG) --samples samples --extra="--threads 1"
 	python3 $(CONFORMANCE)/check.py --attnc $(DEBUG) --samples samples --extra=--no-fuse
 	python3 $(CONFORMANCE)/check.py --attnc $(DEBUG) --samples samples --extra=--interp
-	scripts/onnx-node-tests.sh
+	ATTNC_FUZZ_BINARY=.build/debug/attnc-fuzz ATTNC_FUZZ_SCRATCH=.build scripts/fuzz.sh all 10
+	SWIFT_BUILD_FLAGS="$(SANITIZED)" scripts/onnx-node-tests.sh

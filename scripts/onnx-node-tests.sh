@@ -23,7 +23,9 @@ cases=.build/onnx-node-tests
 
 scripts/ensure-python.sh numpy onnx
 
-swift build --scratch-path "$scratch" --product attnc-onnx-node-tests
+# SWIFT_BUILD_FLAGS: make test passes its sanitizer flags, so that the runner comes from its build.
+# shellcheck disable=SC2086
+swift build --scratch-path "$scratch" --product attnc-onnx-node-tests ${SWIFT_BUILD_FLAGS:-}
 runner="$scratch/debug/attnc-onnx-node-tests"
 
 ops=$("$runner" --list-ops)

@@ -53,7 +53,8 @@ final class GraphImporter {
         try declareOutputs()
         let problems = verify(graph)
         guard problems.isEmpty else {
-            throw Diagnostic(.error, "the imported graph does not verify (an attnc bug): \(problems.map(\.message).joined(separator: "; "))", file: path)
+            throw InternalError(stage: "the ONNX importer", problem: "the graph it built from \(path) does not verify: \(problems.map(\.message).joined(separator: "; "))",
+                                ir: printGraph(graph), fileExtension: "gir")
         }
         return ImportedModel(graph: graph, weights: weights, opset: opset)
     }

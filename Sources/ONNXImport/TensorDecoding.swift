@@ -202,7 +202,9 @@ func declaredType(_ info: Onnx_ValueInfoProto, shape override: [Int]?) throws(Im
             throw ImportProblem("has an unknown dim in \(describeShape(dims)); give its shape when importing")
         }
     }
-    return TensorType(elementType, shape)
+    let type = TensorType(elementType, shape)
+    if let problem = sizeProblem(type) { throw ImportProblem("has the shape \(describeShape(dims)): \(problem)") }
+    return type
 }
 
 private func describeShape(_ dims: [Onnx_TensorShapeProto.Dimension]) -> String {

@@ -33,7 +33,8 @@ func matmul(_ a: ReferenceTensor, _ b: ReferenceTensor, transposeA: Bool, transp
 /// `x · weightᵀ + bias` over the last dim.
 func linear(_ x: ReferenceTensor, _ weight: ReferenceTensor, _ bias: ReferenceTensor?, _ type: TensorType) -> ReferenceTensor {
     let (outFeatures, inFeatures) = (weight.shape[0], weight.shape[1])
-    let rows = x.count / max(inFeatures, 1)
+    // From the result's shape: with no input features x holds no values, yet every row is the bias.
+    let rows = type.staticShape!.dropLast().reduce(1, *)
     var out: [Double] = []
     out.reserveCapacity(rows * outFeatures)
     for r in 0..<rows {

@@ -7,7 +7,7 @@ import RandomGraphs
 /// through `runDifferential` (as built and through the pass pipeline with fusion, on 1, 2 and 3
 /// threads). Any disagreement is a finding. A pass that breaks the verifier is printed and
 /// skipped unless `ATTNC_FUZZ_PASS_FAILURES=crash`: those are pinned in
-/// `PassKnownIssueTests` and fixed separately, and a campaign that stops at the first one finds
+/// `PassRegressionTests` and fixed separately, and a campaign that stops at the first one finds
 /// nothing else.
 func fuzzDifferential(_ bytes: [UInt8]) {
     guard let flags = bytes.first else { return }

@@ -280,8 +280,7 @@ import Testing
 
     /// Tensors with a zero-sized dim, which the IR allows (an empty slice or split piece): a
     /// matmul over an empty k must still write its result (zeros), also when that result lives
-    /// in arena memory an earlier kernel wrote. (Linear over an empty k is left out: the
-    /// interpreter traps on it, computing its row count as 0.)
+    /// in arena memory an earlier kernel wrote; a linear over an empty k gives its bias.
     @Test func emptyTensors() throws {
         let graph = try Self.build("empty") { b in
             let x = b.input("x", f32[3, 5])
@@ -291,6 +290,7 @@ import Testing
             let empty = pieces[1]
             let product = empty.matmul(b.weight("w", f32[0, 7]))
             b.output(product + 1.0, as: "product")
+            b.output(empty.linear(b.weight("lw", f32[4, 0]), b.weight("lb", f32[4])), as: "linear")
             b.output(empty.sum(axes: [1]), as: "sum")
             b.output(empty.amax(axes: [1]), as: "amax")
             b.output(empty.mean(axes: [1]), as: "mean")

@@ -80,6 +80,13 @@ import Testing
         #expect(error.message.contains("MatMul"))
     }
 
+    @Test func anInputWhoseElementCountOverflowsIsNamed() throws {
+        let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x"], ["y"])],
+                                           inputs: [("x", [1 << 62, 4])], outputs: ["y"])
+        let error = try #require(importError(bytes))
+        #expect(error.message == "graph input 'x' has the shape [4611686018427387904,4]: its element count overflows a 64-bit integer")
+    }
+
     @Test func anOpOfAnotherDomainIsNamed() throws {
         let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("FusedMatMul", ["x", "x"], ["y"], domain: "com.microsoft")],
                                            inputs: [("x", [2, 2])], outputs: ["y"])

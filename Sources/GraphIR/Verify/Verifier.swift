@@ -97,7 +97,7 @@ public func verify(_ graph: Graph) -> [Diagnostic] {
 public let maximumTensorBytes = 1 << 48
 
 /// Why a tensor of `type` cannot exist, or nil when it can (symbolic dims are checked once bound).
-func sizeProblem(_ type: TensorType) -> String? {
+public func sizeProblem(_ type: TensorType) -> String? {
     var elements = 1
     for dim in type.shape {
         guard let n = dim.value, n >= 0 else { return nil }
