@@ -73,7 +73,7 @@ struct AttentionEmitter {
             } else {
                 panelCount = e.i64(keyPanels)
             }
-            let initial = Array(repeating: negativeInfinity, count: rows) + Array(repeating: c.constant(0.0, f32), count: rows)
+            let initial = Array(repeating: negativeInfinity, count: rows) + Array(repeating: c.constant(0.0, vector), count: rows)
             let state = try b.forLoop(e.i64(0), panelCount, carrying: initial) { keyPanel, carried in
                 let (maxima, sums) = (Array(carried[..<rows]), Array(carried[rows...]))
                 let firstKey = b.mul(keyPanel, e.i64(columns))
@@ -95,9 +95,14 @@ struct AttentionEmitter {
                             let fill = try maskValues(e, select.fill, batchIndex: batchIndex, row: row, keys: keyIndices[v], valid: keyValid[v])
                             s = b.select(predicate, fill, s)
                         }
-                        var masked = b.xor(keyValid[v], c.constant(1, c.i1.vector(lanes)))
-                        if kernel.causal { masked = b.or(masked, b.icmp(LLVMIntSGT, keyIndices[v], b.splat(row, lanes: lanes))) }
-                        s = b.select(masked, c.constant(-Double.infinity, vector), s)
+                        // Keys past the end (only when the last panel is partial) and, with causal,
+                        // keys after the query are -inf.
+                        var masked: IRValue? = kernel.keys % columns == 0 ? nil : b.xor(keyValid[v], c.constant(1, c.i1.vector(lanes)))
+                        if kernel.causal {
+                            let future = b.icmp(LLVMIntSGT, keyIndices[v], b.splat(row, lanes: lanes))
+                            masked = masked.map { b.or($0, future) } ?? future
+                        }
+                        if let masked { s = b.select(masked, c.constant(-Double.infinity, vector), s) }
                         scores[r][v] = s
                         if let probabilities {
                             // Raw scores now; normalised once the row's final max and sum are known.
@@ -108,24 +113,26 @@ struct AttentionEmitter {
                         }
                     }
                 }
-                var newMaxima: [IRValue] = [], newSums: [IRValue] = [], scales: [IRValue] = []
+                // Per row: the new running max, the rescale factor α of what came before, and
+                // P = exp(S - max) into the probability tile; the running sums stay vectors
+                // (reduced once, at the end).
+                var newMaxima: [IRValue] = [], safeMaxima: [IRValue] = [], newSums: [IRValue] = []
                 for r in 0..<rows {
-                    let tileMax = e.reduceLanes(scores[r].dropFirst().reduce(scores[r][0]) { b.intrinsic("maximum", [$0, $1]) }) {
-                        b.intrinsic("maximum", [$0, $1])
-                    }
-                    let newMax = b.intrinsic("maximum", [maxima[r], tileMax])
+                    let tileMax = e.reduceLanes(scores[r].dropFirst().reduce(scores[r][0]) { runningMax(b, $0, $1) }) { runningMax(b, $0, $1) }
+                    let newMax = runningMax(b, maxima[r], tileMax)
                     // While every score so far is -inf, subtract 0 instead (exp(-inf - -inf) would be NaN).
-                    let safeMax = b.select(b.fcmp(LLVMRealOEQ, newMax, negativeInfinity), c.constant(0.0, f32), newMax)
-                    let scale = VectorMath.exp(b.fsub(maxima[r], safeMax), b)
+                    newMaxima.append(newMax)
+                    safeMaxima.append(b.select(b.fcmp(LLVMRealOEQ, newMax, negativeInfinity), c.constant(0.0, f32), newMax))
+                }
+                let scales = rowScales(e, from: maxima, to: safeMaxima)
+                for r in 0..<rows {
                     var rowSum = c.constant(0.0, vector)
                     for v in 0..<vectorsPerRow {
-                        let p = VectorMath.exp(b.fsub(scores[r][v], b.splat(safeMax, lanes: lanes)), b)
+                        let p = VectorMath.exp(b.fsub(scores[r][v], b.splat(safeMaxima[r], lanes: lanes)), b)
                         rowSum = b.fadd(rowSum, p)
                         b.store(p, b.elementPointer(f32, probabilityTile, e.i64(r * columns + v * lanes)), alignment: 4)
                     }
-                    newMaxima.append(newMax)
-                    scales.append(scale)
-                    newSums.append(b.multiplyAdd(sums[r], scale, e.reduceLanes(rowSum) { b.fadd($0, $1) }))
+                    newSums.append(b.multiplyAdd(sums[r], b.splat(scales[r], lanes: lanes), rowSum))
                 }
                 // O = α·O + P·v, one panel of value features at a time.
                 let keysHere = e.minimum(e.i64(columns), b.sub(e.i64(kernel.keys), firstKey))
@@ -156,9 +163,31 @@ struct AttentionEmitter {
             }
             try writeRows(e, output: output, accumulator: accumulator, paddedValueFeatures: paddedValueFeatures,
                           batchIndex: batchIndex, firstRow: firstRow, validRows: validRows,
-                          maxima: Array(state[..<rows]), sums: Array(state[rows...]), probabilities: probabilities)
+                          maxima: Array(state[..<rows]), sums: state[rows...].map { e.reduceLanes($0) { b.fadd($0, $1) } },
+                          probabilities: probabilities)
             return []
         }
+    }
+
+    /// `a` if it is greater, else `b`: one `vmaxps`, where `llvm.maximum` costs several
+    /// instructions to order NaN. A NaN score needs no ordering here: whichever max it leaves,
+    /// its own probability exp(NaN - max) is NaN, and so is its row's result.
+    private func runningMax(_ b: IRBuilder, _ x: IRValue, _ y: IRValue) -> IRValue {
+        b.select(b.fcmp(LLVMRealOGT, x, y), x, y)
+    }
+
+    /// α_r = exp(old_r - new_r) for every row, `lanes` rows per vector exp instead of one scalar
+    /// exp each.
+    private func rowScales(_ e: EmitContext, from old: [IRValue], to new: [IRValue]) -> [IRValue] {
+        let b = e.builder, c = e.context
+        var scales: [IRValue] = []
+        for first in stride(from: 0, to: rows, by: lanes) {
+            var differences = c.constant(0.0, c.f32.vector(lanes))
+            for r in first..<min(rows, first + lanes) { differences = b.insertElement(differences, b.fsub(old[r], new[r]), r - first) }
+            let exponentials = VectorMath.exp(differences, b)
+            for r in first..<min(rows, first + lanes) { scales.append(b.extractElement(exponentials, r - first)) }
+        }
+        return scales
     }
 
     /// The scores of one query panel against one key panel, `rows × vectorsPerRow` vectors.
