@@ -6,12 +6,39 @@ import GraphIR
 /// walks k in chunks of `kChunk` (so a left block stays in L2 and a right panel in L1), and calls
 /// the register-blocked micro-kernel for every tile. The micro-kernel accumulates a
 /// `tile.rows × tile.columns` tile in vector registers with `llvm.fmuladd`.
+///
+/// Blocks are at most 12 × 16 panels, and smaller when that would leave fewer than
+/// `minimumTasks` tasks (column blocks halve first, then row blocks): a 32×512 product is one
+/// 6×16-panel block, which no second thread could share.
 struct MatmulEmitter {
     let kernel: MatmulKernel
     let lanes: Int
-    let rowPanelsPerBlock = 12
-    let columnPanelsPerBlock = 16
+    let rowPanelsPerBlock: Int
+    let columnPanelsPerBlock: Int
     let kChunk = 256
+    /// Enough tasks for every thread of a small machine to get a share and for the split to even out.
+    static let minimumTasks = 8
+
+    init(kernel: MatmulKernel, lanes: Int) {
+        self.kernel = kernel
+        self.lanes = lanes
+        let batch = kernel.batchShape.reduce(1, *)
+        let rowPanels = (kernel.m + kernel.tile.rows - 1) / kernel.tile.rows
+        let columnPanels = (kernel.n + kernel.tile.columns - 1) / kernel.tile.columns
+        func blocks(_ panels: Int, _ perBlock: Int) -> Int { (panels + perBlock - 1) / perBlock }
+        var (rowsPerBlock, columnsPerBlock) = (12, 16)
+        while batch * blocks(rowPanels, rowsPerBlock) * blocks(columnPanels, columnsPerBlock) < Self.minimumTasks {
+            if columnsPerBlock > 1 && blocks(columnPanels, columnsPerBlock) < columnPanels {
+                columnsPerBlock /= 2
+            } else if rowsPerBlock > 1 && blocks(rowPanels, rowsPerBlock) < rowPanels {
+                rowsPerBlock /= 2
+            } else {
+                break
+            }
+        }
+        rowPanelsPerBlock = rowsPerBlock
+        columnPanelsPerBlock = columnsPerBlock
+    }
 
     private var rowPanels: Int { (kernel.m + kernel.tile.rows - 1) / kernel.tile.rows }
     private var columnPanels: Int { (kernel.n + kernel.tile.columns - 1) / kernel.tile.columns }
