@@ -29,10 +29,12 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 public func randomTensor(_ type: TensorType, using generator: inout SeededGenerator, scale: Double = 1) -> TensorData? {
     guard let shape = type.staticShape else { return nil }
     let count = shape.reduce(1, *)
-    let values: [Double]
     if type.elementType.isFloat {
-        values = (0..<count).map { _ in scale * generator.nextNormal() }
-    } else if type.elementType == .i1 {
+        // Straight to floats: a [Double] first would double the peak memory of a large input.
+        return TensorData(type.elementType, shape: shape, storage: .floats((0..<count).map { _ in Float(scale * generator.nextNormal()) }))
+    }
+    let values: [Double]
+    if type.elementType == .i1 {
         values = (0..<count).map { _ in Double(generator.next() & 1) }
     } else {
         values = (0..<count).map { _ in Double(generator.next() % 16) }
