@@ -32,6 +32,9 @@ demo: build
 # instrumented.
 SANITIZED := $(shell scripts/sanitizer-flags.sh)
 export ASAN_OPTIONS ?= detect_leaks=0
+# Every buffer compiled code touches ends at an inaccessible page (Runtime/AlignedBuffer.swift):
+# a kernel reading past a buffer faults in the tests instead of passing by luck.
+export ATTNC_GUARD_PAGES ?= 1
 export SWIFT_BACKTRACE ?= enable=no
 
 test: deps

@@ -33,6 +33,14 @@ public final class AlignedBuffer {
         guard UInt64(byteCount) <= physicalMemory else {
             throw Self.failure(byteCount, "more than this machine's \(physicalMemory) bytes of memory")
         }
+        self.byteCount = byteCount
+        self.alignment = alignment
+        if Self.guardPages {
+            mapping = try Self.guardedMapping(byteCount, alignment: alignment)
+            baseAddress = mapping!.end - (byteCount + alignment - 1) / alignment * alignment
+            return
+        }
+        mapping = nil
         var memory: UnsafeMutableRawPointer?
         // posix_memalign may return NULL for size 0; one byte keeps the address valid and unique.
         let status = posix_memalign(&memory, alignment, max(byteCount, 1))
@@ -40,13 +48,42 @@ public final class AlignedBuffer {
             throw Self.failure(byteCount, String(cString: strerror(status)))
         }
         memset(memory, 0, max(byteCount, 1))
-        self.byteCount = byteCount
-        self.alignment = alignment
         self.baseAddress = memory
     }
 
     deinit {
-        free(baseAddress)
+        if let mapping {
+            munmap(mapping.start, mapping.length)
+        } else {
+            free(baseAddress)
+        }
+    }
+
+    // MARK: Guard pages (testing)
+
+    /// With `ATTNC_GUARD_PAGES=1` in the environment, every buffer ends (up to its alignment) at an
+    /// inaccessible page, so that generated code reading or writing past a buffer's end faults at
+    /// once instead of touching whatever the heap holds there. AddressSanitizer cannot see such
+    /// accesses: JIT-compiled code is not instrumented. `make test` runs the JIT tests this way.
+    public static let guardPages = ProcessInfo.processInfo.environment["ATTNC_GUARD_PAGES"] == "1"
+
+    /// The pages of a guarded buffer: the usable pages, then the guard page, which `end` points to.
+    private let mapping: (start: UnsafeMutableRawPointer, length: Int, end: UnsafeMutableRawPointer)?
+
+    private static func guardedMapping(_ byteCount: Int, alignment: Int) throws -> (start: UnsafeMutableRawPointer, length: Int, end: UnsafeMutableRawPointer) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let usable = (byteCount + alignment - 1) / alignment * alignment
+        let dataPages = max(1, (usable + page - 1) / page)
+        let length = (dataPages + 1) * page
+        guard let start = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), start != MAP_FAILED else {
+            throw failure(byteCount, "mmap: \(String(cString: strerror(errno)))")
+        }
+        let end = start + dataPages * page
+        guard mprotect(end, page, PROT_NONE) == 0 else {
+            munmap(start, length)
+            throw failure(byteCount, "mprotect: \(String(cString: strerror(errno)))")
+        }
+        return (start, length, end)
     }
 
     /// The memory viewed as 4-byte floats.

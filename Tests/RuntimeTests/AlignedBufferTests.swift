@@ -12,6 +12,16 @@ import Testing
         #expect(buffer.bytes.allSatisfy { $0 == 0 })
     }
 
+    /// Under `ATTNC_GUARD_PAGES=1` (as `make test` runs) a buffer whose size is a multiple of its
+    /// alignment ends exactly where an inaccessible page begins.
+    @Test(.enabled(if: AlignedBuffer.guardPages), arguments: [0, 64, 4096, 100 * 64])
+    func guardedBuffersEndAtAPageBoundary(byteCount: Int) throws {
+        let buffer = try AlignedBuffer(byteCount: byteCount)
+        #expect(Int(bitPattern: buffer.baseAddress + byteCount) % 4096 == 0)
+        #expect(Int(bitPattern: buffer.baseAddress) % 64 == 0)
+        #expect(buffer.bytes.allSatisfy { $0 == 0 })
+    }
+
     @Test func largerAlignment() throws {
         let buffer = try AlignedBuffer(byteCount: 10, alignment: 4096)
         #expect(buffer.alignment == 4096)

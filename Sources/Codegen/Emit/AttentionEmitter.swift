@@ -84,15 +84,19 @@ struct AttentionEmitter {
                 let keyValid = keyIndices.map { b.icmp(LLVMIntSLT, $0, b.splat(e.i64(kernel.keys), lanes: lanes)) }
                 for r in 0..<rows {
                     let row = b.add(firstRow, e.i64(r))
+                    // The rows of the last panel past the last query are computed and dropped;
+                    // their masks are read at the last query, since past it lies memory the mask
+                    // does not own.
+                    let maskRow = r == 0 ? row : e.minimum(row, e.i64(kernel.queries - 1))
                     for v in 0..<vectorsPerRow {
                         var s = scores[r][v]
                         if let mask = kernel.mask {
-                            s = b.fadd(s, try maskValues(e, mask, batchIndex: batchIndex, row: row, keys: keyIndices[v], valid: keyValid[v]))
+                            s = b.fadd(s, try maskValues(e, mask, batchIndex: batchIndex, row: maskRow, keys: keyIndices[v], valid: keyValid[v]))
                         }
                         if let select = kernel.select {
                             // Replaced, not added to: a NaN or +inf score under the predicate is gone.
-                            let predicate = try maskValues(e, select.predicate, batchIndex: batchIndex, row: row, keys: keyIndices[v], valid: keyValid[v])
-                            let fill = try maskValues(e, select.fill, batchIndex: batchIndex, row: row, keys: keyIndices[v], valid: keyValid[v])
+                            let predicate = try maskValues(e, select.predicate, batchIndex: batchIndex, row: maskRow, keys: keyIndices[v], valid: keyValid[v])
+                            let fill = try maskValues(e, select.fill, batchIndex: batchIndex, row: maskRow, keys: keyIndices[v], valid: keyValid[v])
                             s = b.select(predicate, fill, s)
                         }
                         // Keys past the end (only when the last panel is partial) and, with causal,
