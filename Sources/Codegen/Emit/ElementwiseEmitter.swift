@@ -54,10 +54,22 @@ struct ElementwiseEmitter {
             let start = b.mul(tile, e.i64(tileColumns))
             let stop = e.minimum(b.add(start, e.i64(tileColumns)), e.i64(columns))
             let vectorStop = b.sub(stop, b.srem(b.sub(stop, start), e.i64(lanes)))
-            for (width, from, to) in [(lanes, start, vectorStop), (1, vectorStop, stop)] where width <= columns || width == 1 {
-                try b.forLoop(from, to, step: width) { column, _ in
-                    try emitPoints(e, column: column, width: width, accesses: accesses, bases: bases, pointers: pointers,
-                                   outerIndex: outerIndex)
+            if lanes <= columns {
+                try b.forLoop(start, vectorStop, step: lanes) { column, _ in
+                    try emitPoints(e, column: column, width: lanes, accesses: accesses, bases: bases, pointers: pointers, outerIndex: outerIndex)
+                    return []
+                }
+            }
+            if hasMaskedTail {
+                // The last columns (fewer than a vector) as one vector with the lanes past the end off.
+                let remaining = b.sub(stop, vectorStop)
+                try b.ifThen(b.icmp(LLVMIntSGT, remaining, e.i64(0))) {
+                    try emitPoints(e, column: vectorStop, width: lanes, accesses: accesses, bases: bases, pointers: pointers,
+                                   outerIndex: outerIndex, remaining: remaining)
+                }
+            } else {
+                try b.forLoop(vectorStop, stop) { column, _ in
+                    try emitPoints(e, column: column, width: 1, accesses: accesses, bases: bases, pointers: pointers, outerIndex: outerIndex)
                     return []
                 }
             }
@@ -65,23 +77,47 @@ struct ElementwiseEmitter {
         }
     }
 
+    /// Whether the columns after the last whole vector run as one masked vector (f32 in and out:
+    /// other element types have storage layouts the masked intrinsics do not cover) rather than
+    /// one at a time. Rows of 28 floats on 16 lanes were a vector and twelve scalar steps.
+    private var hasMaskedTail: Bool {
+        guard kernel.outputType == .f32 else { return false }
+        func allLoadsAreF32(_ x: ScalarExpression) -> Bool {
+            switch x {
+            case .load(_, let type): return type == .f32
+            case .constant, .index: return true
+            case .unary(_, let a), .cast(let a, _): return allLoadsAreF32(a)
+            case .binary(_, let a, let c): return allLoadsAreF32(a) && allLoadsAreF32(c)
+            case .select(let p, let a, let c): return allLoadsAreF32(p) && allLoadsAreF32(a) && allLoadsAreF32(c)
+            }
+        }
+        return allLoadsAreF32(kernel.expression)
+    }
+
+    /// The points `column ..< column + width`; with `remaining`, only the first `remaining` lanes
+    /// are read and written (the others read nothing out of bounds and are dropped).
     private func emitPoints(_ e: EmitContext, column: IRValue, width: Int, accesses: [Access], bases: [IRValue],
-                            pointers: [IRValue], outerIndex: [IRValue]) throws {
+                            pointers: [IRValue], outerIndex: [IRValue], remaining: IRValue? = nil) throws {
         let b = e.builder
         let inner = kernel.shape.count - 1
+        let laneMask = remaining.map { leadingLanes(b, $0, of: width) }
         func position(_ i: Int) -> IRValue { b.add(bases[i], b.mul(column, e.i64(accesses[i].strides[inner]))) }
         let expression = ExpressionEmitter(
             emit: e, lanes: width,
             load: { access, type in
                 let i = accesses.firstIndex(of: access)!
                 let stride = access.strides[inner]
+                if let laneMask, stride == 1 {
+                    return maskedLoad(b, b.elementPointer(e.context.f32, pointers[i], position(i)), laneMask, e.context.f32.vector(width))
+                }
                 if stride == 1 || width == 1 { return try e.load(type, pointers[i], position(i), count: width) }
                 if stride == 0 { return b.splat(try e.load(type, pointers[i], bases[i], count: 1), lanes: width) }
-                // A strided inner dim: gather lane by lane.
+                // A strided inner dim: gather lane by lane (lanes past the end read the first point).
                 var vector = e.context.undefined(try e.registerType(type).vector(width))
                 for lane in 0..<width {
-                    let at = b.add(position(i), e.i64(lane * stride))
-                    vector = b.insertElement(vector, try e.load(type, pointers[i], at, count: 1), lane)
+                    var offset = e.i64(lane * stride)
+                    if let remaining { offset = b.select(b.icmp(LLVMIntSLT, e.i64(lane), remaining), offset, e.i64(0)) }
+                    vector = b.insertElement(vector, try e.load(type, pointers[i], b.add(position(i), offset), count: 1), lane)
                 }
                 return vector
             },
@@ -93,12 +129,15 @@ struct ElementwiseEmitter {
             })
         let value = try expression.evaluate(kernel.expression)
         let outputIndex = accesses.firstIndex(of: kernel.output)!
-        if kernel.output.strides[inner] == 1 || width == 1 {
+        if let laneMask, kernel.output.strides[inner] == 1 {
+            maskedStore(b, value, b.elementPointer(e.context.f32, pointers[outputIndex], position(outputIndex)), laneMask)
+        } else if kernel.output.strides[inner] == 1 || width == 1 {
             try e.store(value, kernel.outputType, pointers[outputIndex], position(outputIndex))
         } else {
             for lane in 0..<width {
                 let at = b.add(position(outputIndex), e.i64(lane * kernel.output.strides[inner]))
-                try e.store(b.extractElement(value, lane), kernel.outputType, pointers[outputIndex], at)
+                let store = { try e.store(b.extractElement(value, lane), kernel.outputType, pointers[outputIndex], at) }
+                if let remaining { try b.ifThen(b.icmp(LLVMIntSLT, e.i64(lane), remaining), store) } else { try store() }
             }
         }
     }
