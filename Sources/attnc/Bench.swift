@@ -109,7 +109,7 @@ struct Bench: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
         } else {
             print("\(model.model): graph '\(graph.name)', \(threadCount) thread\(threadCount == 1 ? "" : "s"), \(times.count) runs")
-            print(String(format: "  compile   %.1f ms (parse, plan, LLVM O3, machine code)", compileSeconds * 1000))
+            print(String(format: "  compile   %.1f ms (parse, passes, plan, LLVM, machine code)", compileSeconds * 1000))
             print(String(format: "  time      median %.4f ms, min %.4f ms", median, times[0]))
             print(String(format: "  compute   %.2f GFLOP/s, %.1f%% of the %.0f GFLOP/s FMA peak", gflops, 100 * gflops / peakFlops, peakFlops))
             print(String(format: "  memory    %.2f GB/s of compulsory traffic, %.1f%% of %.0f GB/s L3 bandwidth", gbps, 100 * gbps / peakBandwidth, peakBandwidth))

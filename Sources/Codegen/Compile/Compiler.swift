@@ -16,7 +16,19 @@ public struct CompileOptions: Sendable {
 
     /// The LLVM pass pipeline kernels go through (new pass manager syntax).
     public var pipeline = CompileOptions.defaultPipeline
-    public static let defaultPipeline = "default<O3>"
+    /// What attnc's kernels need from the optimiser, and no more: the micro-kernels inlined into
+    /// their tile loops, stack slots promoted, common expressions merged, loops rotated and their
+    /// invariants hoisted. Generated code already holds explicit vectors, so `default<O3>` (the
+    /// vectorisers, unrolling, loop idioms) spent about twice the time for runtimes within the
+    /// noise (docs/PERFORMANCE.md, 2026-11-22).
+    /// (From LLVM 18 on, a bare `instcombine` aborts the process when it has not settled after one
+    /// iteration, so the pipeline asks it not to check, as LLVM's own default pipelines do.)
+    public static let defaultPipeline: String = {
+        let major = Int(LLVMSetup.version.prefix { $0 != "." }) ?? 0
+        let instcombine = major >= 18 ? "instcombine<no-verify-fixpoint>" : "instcombine"
+        return "cgscc(inline),function(sroa,early-cse<memssa>,\(instcombine),simplifycfg,"
+            + "loop-mssa(loop-rotate,licm),gvn,\(instcombine),simplifycfg)"
+    }()
     /// Threads the JIT compiles kernels on (each kernel is a module of its own).
     public var compileThreads = ProcessInfo.processInfo.activeProcessorCount
 
@@ -52,7 +64,7 @@ public enum Compiler {
         try planKernels(graph, tile: options.tile, hoistWeightPacking: options.hoistWeightPacking)
     }
 
-    /// The LLVM module for a plan, optimised at O3 unless `optimize` is false.
+    /// The LLVM module for a plan, optimised with `options.pipeline` unless `optimize` is false.
     public static func module(_ plan: KernelPlan, context: IRContext, options: CompileOptions, optimize: Bool = true,
                               timings: inout CompileTimings) throws -> (IRModule, entry: String) {
         let machine = try TargetMachine(options.target)

@@ -1,7 +1,8 @@
 import CLLVM
 import Foundation
 
-/// An ORC LLJIT instance compiling for the host at O3. Compiled code lives exactly as long as the
+/// An ORC LLJIT instance compiling for the host (code generation at O3, `LLVMCodeGenLevelAggressive`;
+/// the IR pipeline is `CompileOptions.pipeline`). Compiled code lives exactly as long as the
 /// session: keep it alive while any function pointer from it may be called.
 public final class JITSession {
     private let ref: LLVMOrcLLJITRef

@@ -71,9 +71,9 @@ public final class TargetMachine {
         return takeLLVMMessage(LLVMCopyStringRepOfTargetData(layout))
     }
 
-    /// Runs a new-pass-manager pipeline (`default<O3>` unless told). The loop vectorizer, SLP and
-    /// unrolling are off: kernels already use explicit vectors, and re-vectorising scalar tails
-    /// only grows code and compile time.
+    /// Runs a new-pass-manager pipeline (`CompileOptions.defaultPipeline` unless told). Should the
+    /// pipeline hold them (`default<O3>`), the loop vectorizer, SLP and unrolling are off: kernels
+    /// already use explicit vectors, and re-vectorising scalar tails only grows code and compile time.
     public func optimize(_ module: IRModule, pipeline: String = CompileOptions.defaultPipeline) throws {
         let options = LLVMCreatePassBuilderOptions()!
         defer { LLVMDisposePassBuilderOptions(options) }
