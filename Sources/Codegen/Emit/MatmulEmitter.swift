@@ -7,8 +7,9 @@ import GraphIR
 /// the register-blocked micro-kernel for every tile. The micro-kernel accumulates a
 /// `tile.rows × tile.columns` tile in vector registers with `llvm.fmuladd`.
 ///
-/// Blocks are at most 12 × 16 panels, and smaller when that would leave fewer than
-/// `minimumTasks` tasks (column blocks halve first, then row blocks): a 32×512 product is one
+/// Blocks are at most 12 × 16 panels and of near-equal size (13 row panels make blocks of 7 and 6,
+/// not 12 and 1, which would leave one thread most of the work). When that gives fewer than
+/// `minimumTasks` tasks, column blocks double first, then row blocks: a 32×512 product was one
 /// 6×16-panel block, which no second thread could share.
 struct MatmulEmitter {
     let kernel: MatmulKernel
@@ -25,19 +26,19 @@ struct MatmulEmitter {
         let batch = kernel.batchShape.reduce(1, *)
         let rowPanels = (kernel.m + kernel.tile.rows - 1) / kernel.tile.rows
         let columnPanels = (kernel.n + kernel.tile.columns - 1) / kernel.tile.columns
-        func blocks(_ panels: Int, _ perBlock: Int) -> Int { (panels + perBlock - 1) / perBlock }
-        var (rowsPerBlock, columnsPerBlock) = (12, 16)
-        while batch * blocks(rowPanels, rowsPerBlock) * blocks(columnPanels, columnsPerBlock) < Self.minimumTasks {
-            if columnsPerBlock > 1 && blocks(columnPanels, columnsPerBlock) < columnPanels {
-                columnsPerBlock /= 2
-            } else if rowsPerBlock > 1 && blocks(rowPanels, rowsPerBlock) < rowPanels {
-                rowsPerBlock /= 2
+        func ceilDiv(_ a: Int, _ b: Int) -> Int { (a + b - 1) / max(b, 1) }
+        var rowBlockCount = ceilDiv(rowPanels, 12), columnBlockCount = ceilDiv(columnPanels, 16)
+        while batch * rowBlockCount * columnBlockCount < Self.minimumTasks {
+            if columnBlockCount < columnPanels {
+                columnBlockCount = min(columnPanels, columnBlockCount * 2)
+            } else if rowBlockCount < rowPanels {
+                rowBlockCount = min(rowPanels, rowBlockCount * 2)
             } else {
                 break
             }
         }
-        rowPanelsPerBlock = rowsPerBlock
-        columnPanelsPerBlock = columnsPerBlock
+        rowPanelsPerBlock = max(1, ceilDiv(rowPanels, rowBlockCount))
+        columnPanelsPerBlock = max(1, ceilDiv(columnPanels, columnBlockCount))
     }
 
     private var rowPanels: Int { (kernel.m + kernel.tile.rows - 1) / kernel.tile.rows }
