@@ -43,7 +43,7 @@ final class GraphImporter {
         self.options = options
         self.opset = try defaultOpset(of: model, path: path)
         let name = model.graph.name.isEmpty ? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent : model.graph.name
-        graph = Graph(name: name.isEmpty ? "model" : name)
+        graph = Graph(name: name.isEmpty ? "model" : textSafe(name))
     }
 
     func importGraph() throws -> ImportedModel {
@@ -213,7 +213,7 @@ final class GraphImporter {
     /// made unique.
     func uniqueValueName(for onnxName: String) -> String {
         if let name = valueNames[onnxName] { return name }
-        let cleaned = String(onnxName.map { $0 == "\"" || $0.isNewline ? "_" : $0 })
+        let cleaned = textSafe(onnxName)
         let name = freshValueName(cleaned.isEmpty ? "value" : cleaned)
         valueNames[onnxName] = name
         return name
@@ -231,7 +231,7 @@ final class GraphImporter {
     }
 
     private func freshWeightName(_ base: String) -> String {
-        let cleaned = String(base.map { $0 == "\"" || $0.isNewline ? "_" : $0 })
+        let cleaned = textSafe(base)
         var name = cleaned.isEmpty ? "weight" : cleaned
         var counter = 1
         while weights[name] != nil {
@@ -244,4 +244,10 @@ final class GraphImporter {
 
 extension String {
     var nonEmpty: String? { isEmpty ? nil : self }
+}
+
+/// `name` with the characters a quoted name in the text form cannot hold (`"` and line breaks)
+/// replaced by `_`, so that every imported graph prints as text that parses back.
+func textSafe(_ name: String) -> String {
+    String(name.map { $0 == "\"" || $0.isNewline ? "_" : $0 })
 }

@@ -80,6 +80,17 @@ import Testing
         #expect(error.message.contains("MatMul"))
     }
 
+    /// Found by the onnx fuzz target: a graph name holding a line break and a quote printed as
+    /// text that did not parse. The importer replaces both, as it does in value names.
+    @Test func namesTheTextFormCannotHoldAreReplaced() throws {
+        let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x\n\"1"], ["y"])],
+                                           inputs: [("x\n\"1", [2])], outputs: ["y"], graphName: "a\nb\"c")
+        let model = try importONNX(bytes: bytes, path: "names.onnx")
+        let text = printGraph(model.graph)
+        #expect(text.hasPrefix("graph a_b_c(%x__1: f32[2])"), "\(text)")
+        #expect(printGraph(try parseGraph(text)) == text)
+    }
+
     @Test func anInputWhoseElementCountOverflowsIsNamed() throws {
         let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x"], ["y"])],
                                            inputs: [("x", [1 << 62, 4])], outputs: ["y"])

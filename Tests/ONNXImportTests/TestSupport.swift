@@ -79,9 +79,9 @@ enum ModelBuilder {
 
     /// A serialized model: float inputs and outputs unless given as `(name, dtype, shape)`.
     static func model(opset: Int = 17, nodes: [Onnx_NodeProto], inputs: [(String, [Int])], outputs: [String],
-                      initializers: [Onnx_TensorProto] = [], inputTypes: [Int32]? = nil) throws -> Data {
+                      initializers: [Onnx_TensorProto] = [], inputTypes: [Int32]? = nil, graphName: String = "test") throws -> Data {
         var graph = Onnx_GraphProto()
-        graph.name = "test"
+        graph.name = graphName
         graph.node = nodes
         graph.input = inputs.enumerated().map { i, input in valueInfo(input.0, inputTypes?[i] ?? 1, input.1) }
         graph.output = outputs.map { name in
