@@ -5,9 +5,10 @@ import GraphIR
 /// A file is an 8-byte little-endian header length N, N bytes of JSON
 /// `{"name": {"dtype": "F32", "shape": [2, 3], "data_offsets": [begin, end]}, ..., "__metadata__": {...}}`,
 /// then the data buffer that the offsets index. Reading accepts the dtypes F32, I64, I32 and BOOL
-/// and checks that every tensor's bytes lie inside the buffer and match its shape; tensors may
-/// overlap or come in any order. Every error is a `Diagnostic` whose `file` is the path, so it
-/// prints as `path: error: message`, and names the tensor when one is at fault.
+/// and checks that every tensor's bytes lie inside the buffer and match its shape, and that the
+/// buffer ends where the last tensor does; tensors may overlap or come in any order. Every error is
+/// a `Diagnostic` whose `file` is the path, so it prints as `path: error: message`, and names the
+/// tensor when one is at fault.
 public enum SafetensorsFile {
     /// One named tensor of a file.
     public struct Entry: Equatable, Sendable {
@@ -75,6 +76,7 @@ public enum SafetensorsFile {
         let buffer = bytes[(8 + headerLength)...]
         var seen: Set<String> = []
         var entries: [Entry] = []
+        var dataEnd = 0
         for (name, value) in members {
             guard seen.insert(name).inserted else { throw fail("the header lists the tensor '\(name)' twice") }
             if name == metadataKey {
@@ -84,7 +86,15 @@ public enum SafetensorsFile {
                 continue
             }
             let reader = EntryReader(name: name, path: path, buffer: buffer)
-            entries.append(Entry(name: name, tensor: try reader.tensor(value)))
+            let (tensor, end) = try reader.tensor(value)
+            entries.append(Entry(name: name, tensor: tensor))
+            dataEnd = max(dataEnd, end)
+        }
+        // Bytes after the last tensor mean the header and the data disagree (bytes appended, or a
+        // tensor missing from the header); refuse them, as the `.npy` reader refuses trailing data.
+        guard dataEnd == buffer.count else {
+            throw fail("unexpected trailing data: the tensors end at byte \(dataEnd) of the data buffer"
+                + " but it holds \(buffer.count) bytes (\(buffer.count - dataEnd) extra)")
         }
         return entries
     }
@@ -100,7 +110,8 @@ private struct EntryReader {
         Diagnostic(.error, "tensor '\(name)': \(message)", file: path)
     }
 
-    func tensor(_ entry: JSONValue) throws -> TensorData {
+    /// The tensor and the end of its bytes in the data buffer.
+    func tensor(_ entry: JSONValue) throws -> (tensor: TensorData, end: Int) {
         let expected = "{\"dtype\": ..., \"shape\": [...], \"data_offsets\": [BEGIN, END]}"
         guard case .object(let fields) = entry else {
             throw fail("entry is \(entry), expected an object \(expected)")
@@ -128,7 +139,7 @@ private struct EntryReader {
         }
         let start = buffer.startIndex + begin
         let storage = TensorBytes.storage(of: elementType, count: count, from: buffer[start..<start + needed])
-        return TensorData(elementType, shape: shape, storage: storage)
+        return (TensorData(elementType, shape: shape, storage: storage), end)
     }
 
     private func elementType(_ dtype: JSONValue) throws -> ElementType {

@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import Testing
 
 /// Graphs too large to describe or to fit in memory are refused with a message, never a crash
@@ -43,6 +44,26 @@ import Testing
         #expect(interpreted.status == 1)
         #expect(interpreted.stderr.contains(
             "error: the interpreter on graph 'g' (every value, as doubles) needs 1600000000000 bytes (1.5 TiB) of memory"), "\(interpreted.stderr)")
+    }
+
+    /// Small inputs and output, a 40 GB product between them: the compiled graph's arena is
+    /// checked against memory before anything is allocated. Skipped on a machine that could hold it,
+    /// where the run would go ahead.
+    @Test(.enabled(if: MemoryLimit.physicalBytes < 40_002_000_064, "the machine holds the 40 GB intermediate"))
+    func intermediateBuffersLargerThanMemoryAreRefused() throws {
+        let text = """
+            graph g(%a: f32[100000,1], %b: f32[1,100000]) {
+              %c = matmul(%a, %b) : f32[100000,100000]
+              %s = sum(%c, axes=[1]) : f32[100000]
+              return %s
+            }
+
+            """
+        let result = try failure(["run", "MODEL", "--random-inputs", "1", "--output-dir", "OUT"], text: text)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains(
+            "error: the compiled graph (inputs, outputs, weights and intermediate buffers) needs 40002000064 bytes (37.3 GiB) of memory, more than this machine's"),
+                "\(result.stderr)")
     }
 
     /// Zero-size dims are valid: the outputs are empty tensors.

@@ -52,6 +52,16 @@ import Testing
         #expect(try matchSnapshot(rendered, snapshot), "rendered diagnostics differ from invalid.gir.expected; re-record with ATTNC_RECORD=1 after checking the change")
     }
 
+    /// An empty file has no case in invalid.gir, whose every case holds at least its
+    /// expected-error line. (A file that is not UTF-8 never reaches the parser: `attnc` refuses
+    /// it, `BadInputTests.aModelFileThatIsNotUTF8`.)
+    @Test func anEmptyFileIsAnErrorAtItsStart() throws {
+        let error = try #require(throws: Diagnostic.self) { try parseGraph("", path: "empty.gir") }
+        #expect(error.location?.line == 1)
+        #expect(error.location?.column == 1)
+        #expect(error.message == "a graph must start with 'graph NAME(...)'")
+    }
+
     @Test func aDiagnosticShowsTheLineAndACaretUnderTheColumn() throws {
         let text = "graph g(%x: f32[2]) {\n  %y = relu(%q) : f32[2]\n  return %y\n}\n"
         let error = try #require(throws: Diagnostic.self) { try parseGraph(text, path: "model.gir") }

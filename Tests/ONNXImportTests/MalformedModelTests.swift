@@ -132,6 +132,26 @@ import Testing
         #expect(error.message == "initializer 'w': raw_data holds 5 bytes but dims [2] of FLOAT need 8")
     }
 
+    @Test func anInitializerWithTooManyBytesIsNamed() throws {
+        var initializer = ModelBuilder.tensor("w", TensorData(shape: [2], floats: [1, 2]))
+        initializer.rawData = ModelBuilder.tensor("w", TensorData(shape: [4], floats: [1, 2, 3, 4])).rawData
+        let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("Add", ["x", "w"], ["y"])], inputs: [("x", [2])], outputs: ["y"],
+                                           initializers: [initializer])
+        let error = try #require(importError(bytes, path: "long_init.onnx"))
+        #expect(error.description == "long_init.onnx: error: initializer 'w': raw_data holds 16 bytes but dims [2] of FLOAT need 8")
+    }
+
+    /// The element count is checked before any bytes are read, so dims whose product overflows
+    /// are refused whatever data comes with them.
+    @Test func anInitializerWhoseElementCountOverflowsIsNamed() throws {
+        var initializer = ModelBuilder.tensor("w", TensorData(shape: [2], floats: [1, 2]))
+        initializer.dims = [4_294_967_296, 4_294_967_296]
+        let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("Add", ["x", "w"], ["y"])], inputs: [("x", [2])], outputs: ["y"],
+                                           initializers: [initializer])
+        let error = try #require(importError(bytes, path: "overflow_init.onnx"))
+        #expect(error.description == "overflow_init.onnx: error: initializer 'w': dims [4294967296, 4294967296] hold too many elements")
+    }
+
     @Test func anUnsupportedAttributeValueNamesTheNode() throws {
         let bytes = try ModelBuilder.model(opset: 20, nodes: [ModelBuilder.node("Gelu", ["x"], ["y"], name: "act", [ModelBuilder.string("approximate", "erf")])],
                                            inputs: [("x", [2])], outputs: ["y"])

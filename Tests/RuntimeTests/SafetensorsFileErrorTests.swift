@@ -107,6 +107,19 @@ import Testing
                     ["data_offsets [0, 24] reach past the end of the 12-byte data buffer", "truncated"])
     }
 
+    /// Bytes after the last tensor, as in a file with 16 bytes appended, are refused like a `.npy`
+    /// file's trailing data. The last tensor is the one that ends last, whatever the header order.
+    @Test func trailingData() {
+        expectError(Bytes.safetensors(#"{"w": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]}}"#,
+                                      data: Bytes.floats(Array(repeating: 1, count: 10))),
+                    ["unexpected trailing data: the tensors end at byte 24 of the data buffer but it holds 40 bytes (16 extra)"])
+        let header = #"{"b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}, "a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}"#
+        expectError(Bytes.safetensors(header, data: Bytes.floats([1, 2, 3])),
+                    ["unexpected trailing data: the tensors end at byte 8 of the data buffer but it holds 12 bytes (4 extra)"])
+        expectError(Bytes.safetensors(#"{"__metadata__": {"format": "pt"}}"#, data: [0, 0, 0, 0]),
+                    ["unexpected trailing data: the tensors end at byte 0 of the data buffer but it holds 4 bytes (4 extra)"])
+    }
+
     @Test func offsetsDisagreeWithTheShape() {
         expectError(entry: #""dtype": "F32", "shape": [2, 3], "data_offsets": [0, 20]"#,
                     ["data_offsets [0, 20] hold 20 bytes", "shape [2, 3] of f32 needs 24"])
