@@ -47,6 +47,7 @@ test: deps
 	python3 $(CONFORMANCE)/check.py --attnc $(DEBUG) --samples samples --extra=--no-fuse
 	python3 $(CONFORMANCE)/check.py --attnc $(DEBUG) --samples samples --extra=--interp
 	# 8,000 inputs per target from a fixed seed (at most 20 s each: the differential target stops
-	# on time): the same commit fuzzes the same inputs, so a red run is a finding, not chance.
+	# on time), after the committed corpora and past findings. A red run is a finding: fix it and
+	# add the input to Fuzz/regressions (docs/RELIABILITY.md).
 	ATTNC_FUZZ_BINARY=.build/debug/attnc-fuzz ATTNC_FUZZ_SCRATCH=.build scripts/fuzz.sh all 20 -seed=1 -runs=8000
 	SWIFT_BUILD_FLAGS="$(SANITIZED)" scripts/onnx-node-tests.sh
