@@ -98,6 +98,22 @@ import Testing
         #expect(error.message.contains("repeats 'i' within one operand (a diagonal or trace), which attnc does not support"))
     }
 
+    // MARK: ConstantOfShape
+
+    /// A small fill is a known constant; a large one a broadcast scalar, so that a huge shape
+    /// costs nothing at import (found by the onnx fuzz target: 2³¹ elements asked for 16 GiB).
+    @Test func constantOfShapeIsFoldedOnlyWhenSmall() throws {
+        func imported(_ shape: [Int64]) throws -> String {
+            let dims = TensorData(.i64, shape: [shape.count], storage: .integers(shape))
+            let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("ConstantOfShape", ["s"], ["y"])],
+                                               inputs: [], outputs: ["y"], initializers: [ModelBuilder.tensor("s", dims)])
+            return printGraph(try importONNX(bytes: bytes, path: "test.onnx").graph)
+        }
+        #expect(try imported([2, 3]).contains("constant("))
+        let huge = try imported([65536, 65536])
+        #expect(huge.contains("%y = broadcast(%0, shape=[65536,65536]) : f32[65536,65536]"), "\(huge)")
+    }
+
     // MARK: Gemm, Softmax, Trilu
 
     @Test func gemmWithATransposedWeightIsLinear() throws {
