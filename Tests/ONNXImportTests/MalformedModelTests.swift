@@ -91,6 +91,16 @@ import Testing
         #expect(printGraph(try parseGraph(text)) == text)
     }
 
+    /// Found by the onnx fuzz target: a Reshape target whose element count overflows trapped in
+    /// the typing rule instead of being an error.
+    @Test func aReshapeTargetWhoseElementCountOverflowsIsNamed() throws {
+        let target = TensorData(.i64, shape: [3], storage: .integers([2, 1 << 61, 16]))
+        let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("Reshape", ["x", "s"], ["y"])],
+                                           inputs: [("x", [2, 4])], outputs: ["y"], initializers: [ModelBuilder.tensor("s", target)])
+        let error = try #require(importError(bytes))
+        #expect(error.message.hasSuffix("reshape target [2,2305843009213693952,16] has too many elements: the element count overflows"), "\(error.message)")
+    }
+
     @Test func anInputWhoseElementCountOverflowsIsNamed() throws {
         let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x"], ["y"])],
                                            inputs: [("x", [1 << 62, 4])], outputs: ["y"])

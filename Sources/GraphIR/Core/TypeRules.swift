@@ -442,12 +442,21 @@ public func reshapeTarget(from source: [Dim], to target: [Dim]) throws(TypeRuleE
     guard inferred.count <= 1 else { throw TypeRuleError("reshape target can infer only one dim (-1)") }
     guard target.allSatisfy({ ($0.value ?? 0) >= -1 }) else { throw TypeRuleError("reshape target has a negative dim") }
     var sourceSymbols = source.compactMap { d -> String? in if case .symbol(let s) = d { return s } else { return nil } }
-    let sourceKnown = source.compactMap(\.value).reduce(1, *)
+    var sourceKnown = 1
+    for n in source.compactMap(\.value) {
+        let (product, overflow) = sourceKnown.multipliedReportingOverflow(by: n)
+        guard !overflow else { throw TypeRuleError("reshape source [\(source.map(\.description).joined(separator: ","))] has too many elements: the element count overflows") }
+        sourceKnown = product
+    }
     var targetKnown = 1
     for d in target {
         switch d {
         case .known(-1): break
-        case .known(let n): targetKnown *= n
+        case .known(let n):
+            // A target from an untrusted file can be any size: an overflow is an error, not a trap.
+            let (product, overflow) = targetKnown.multipliedReportingOverflow(by: n)
+            guard !overflow else { throw TypeRuleError("reshape target [\(target.map(\.description).joined(separator: ","))] has too many elements: the element count overflows") }
+            targetKnown = product
         case .symbol(let s):
             guard let i = sourceSymbols.firstIndex(of: s) else {
                 throw TypeRuleError("reshape target uses \(s), which the source shape does not have")
