@@ -28,7 +28,7 @@ func foldConstant(_ c: NodeContext) throws(ImportProblem) -> [ImportValue]? {
         }
     }
     guard anyKnown, let results = try fold(c, operands) else { return nil }
-    return results.enumerated().map { i, data in .known(KnownTensor(data: data, name: c.proto.output[i])) }
+    return results.enumerated().map { i, data in .known(KnownTensor(data: data, name: c.outputName(i))) }
 }
 
 /// Inputs larger than this are left to the graph rather than evaluated at import time.

@@ -26,6 +26,10 @@ struct NodeContext {
 
     func wantsOutput(_ i: Int) -> Bool { i < proto.output.count && !proto.output[i].isEmpty }
 
+    /// The name of output `i`, for a known tensor the node produces. A node may name fewer outputs
+    /// than it computes (or none); the importer never binds those, so any placeholder will do.
+    func outputName(_ i: Int) -> String { i < proto.output.count ? proto.output[i] : "\(info.name)#\(i)" }
+
     // MARK: Inputs
 
     func has(_ i: Int) -> Bool { i < inputs.count && inputs[i] != nil }

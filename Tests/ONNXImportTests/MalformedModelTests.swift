@@ -101,6 +101,19 @@ import Testing
         #expect(error.message.hasSuffix("reshape target [2,2305843009213693952,16] has too many elements: the element count overflows"), "\(error.message)")
     }
 
+    /// Found by the onnx fuzz target: a node that computes a known tensor but names no output
+    /// (CastLike of an initializer, or any op the importer folds) indexed past its output list.
+    /// ONNX lets a node leave outputs out; what it computes is then simply not bound.
+    @Test func knownResultsOfANodeWithoutOutputsAreDropped() throws {
+        let two = TensorData(shape: [2], floats: [1, 2])
+        let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("CastLike", ["c", "x"], []),
+                                                   ModelBuilder.node("Add", ["c", "c"], []),
+                                                   ModelBuilder.node("Relu", ["x"], ["y"])],
+                                           inputs: [("x", [2])], outputs: ["y"], initializers: [ModelBuilder.tensor("c", two)])
+        let model = try importONNX(bytes: bytes, path: "model.onnx")
+        #expect(printGraph(model.graph).contains("%y = relu(%x) : f32[2]"), "\(printGraph(model.graph))")
+    }
+
     @Test func anInputWhoseElementCountOverflowsIsNamed() throws {
         let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x"], ["y"])],
                                            inputs: [("x", [1 << 62, 4])], outputs: ["y"])

@@ -75,7 +75,7 @@ private func convertCastLike(_ c: NodeContext) throws(ImportProblem) -> [ImportV
     let to = try c.type(1).elementType
     // Only the type of the second input matters, so a known first input stays known.
     if case .known(let k)? = c.inputs[0] {
-        return [.known(KnownTensor(data: castTensor(k.data, to: to), name: c.proto.output[0]))]
+        return [.known(KnownTensor(data: castTensor(k.data, to: to), name: c.outputName(0)))]
     }
     return single(try c.cast(try c.value(0), to: to))
 }
@@ -101,7 +101,7 @@ private func convertDropout(_ c: NodeContext) throws(ImportProblem) -> [ImportVa
     guard let input = c.inputs.first ?? nil else { throw ImportProblem("needs input 0, which is missing") }
     guard c.wantsOutput(1) else { return [input] }
     let mask = TensorData(.i1, shape: try c.staticShape(0), repeating: 1)
-    return [input, .known(KnownTensor(data: mask, name: c.proto.output[1]))]
+    return [input, .known(KnownTensor(data: mask, name: c.outputName(1)))]
 }
 
 private func convertGelu(_ c: NodeContext) throws(ImportProblem) -> [ImportValue] {

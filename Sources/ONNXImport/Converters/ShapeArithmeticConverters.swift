@@ -12,7 +12,7 @@ let shapeArithmeticConverters: [String: NodeConverter] = [
 ]
 
 private func known(_ c: NodeContext, _ data: TensorData, output: Int = 0) -> [ImportValue] {
-    [.known(KnownTensor(data: data, name: c.proto.output.count > output ? c.proto.output[output] : c.info.name))]
+    [.known(KnownTensor(data: data, name: c.outputName(output)))]
 }
 
 private func convertConstant(_ c: NodeContext) throws(ImportProblem) -> [ImportValue] {
