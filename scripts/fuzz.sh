@@ -62,10 +62,14 @@ run_one() {
     # Files named on the command line are replayed once instead of fuzzed.
     if [[ $# -gt 1 && -f "${*: -1}" ]]; then inputs=(); fi
     echo "=== fuzz $name for ${seconds}s"
-    local status=0
+    local status=0 started=$SECONDS
     # shellcheck disable=SC2046
     ATTNC_FUZZ_TARGET=$name "$binary" $(flags_for "$name") -rss_limit_mb=6144 -max_total_time="$seconds" \
         -print_final_stats=1 -artifact_prefix="$findings" "${inputs[@]}" "${@:2}" >"$log" 2>&1 || status=$?
+    # libFuzzer exits with 72 when SIGINT stops it (scripts/fuzz-long.sh does, at its CPU bound):
+    # the end of a run, not a finding.
+    local how="ok"
+    if [[ $status -eq 72 ]] && grep -q 'libFuzzer: run interrupted' "$log"; then status=0; how="stopped by SIGINT"; fi
     local done_line
     done_line=$(grep -E '^#[0-9]+[[:space:]]+(DONE|INITED|pulse|NEW|REDUCE)' "$log" | tail -n 1 | grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' || true)
     if [[ $status -ne 0 ]]; then
@@ -73,7 +77,7 @@ run_one() {
         echo "fuzz $name: FAILED (exit $status); the input is in $findings, the log in $log" >&2
         return $status
     fi
-    echo "fuzz $name: ok, ${seconds}s: $(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}') executions; ${done_line:-no coverage reported}"
+    echo "fuzz $name: $how, $((SECONDS - started)) s: $(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}') executions; ${done_line:-no coverage reported}"
 }
 
 if [[ $target == all ]]; then
