@@ -79,8 +79,11 @@ extension GraphGenerator {
             case 2: output = apply(.matmul(transposeA: true, transposeB: true), [v, probabilities])?[0]
             default:
                 // Σ_k p[.., q, k] · v[.., k, f]: a broadcast product summed over the key axis.
-                guard let product = apply(.binary(.mul), [must(.unsqueeze(axes: [-1]), [probabilities]), must(.unsqueeze(axes: [-3]), [v])])
-                else { return false }
+                // v may be larger than the element limit allows once unsqueezed (its size is not
+                // bounded by the check above), so each step may decline.
+                guard let weights = apply(.unsqueeze(axes: [-1]), [probabilities])?[0],
+                      let values = apply(.unsqueeze(axes: [-3]), [v])?[0],
+                      let product = apply(.binary(.mul), [weights, values]) else { return false }
                 output = apply(.reduce(.sum, axes: [-2], keepDims: false), [product[0]])?[0]
             }
         }

@@ -114,6 +114,16 @@ import Testing
         #expect(printGraph(model.graph).contains("%y = relu(%x) : f32[2]"), "\(printGraph(model.graph))")
     }
 
+    /// Found by the onnx fuzz target: Attention read the past length from dim 2 of a past_key of
+    /// lower rank.
+    @Test func attentionWithAPastKeyOfTheWrongRankIsNamed() throws {
+        let bytes = try ModelBuilder.model(opset: 23, nodes: [ModelBuilder.node("Attention", ["q", "k", "v", "", "pk", "pv"], ["y"])],
+                                           inputs: [("q", [1, 2, 3, 4]), ("k", [1, 2, 5, 4]), ("v", [1, 2, 5, 4]), ("pk", [2, 8]), ("pv", [1, 2, 3, 4])],
+                                           outputs: ["y"])
+        let error = try #require(importError(bytes))
+        #expect(error.message.hasSuffix("needs past_key and past_value of rank 4 ([batch, kv heads, past length, head size]), got f32[2,8] and f32[1,2,3,4]"), "\(error.message)")
+    }
+
     @Test func anInputWhoseElementCountOverflowsIsNamed() throws {
         let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x"], ["y"])],
                                            inputs: [("x", [1 << 62, 4])], outputs: ["y"])

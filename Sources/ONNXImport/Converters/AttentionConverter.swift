@@ -43,6 +43,9 @@ private func convertAttention(_ c: NodeContext) throws(ImportProblem) -> [Import
     }
     let pastLength: Int
     if let pastKey = try c.optionalValue(4), let pastValue = try c.optionalValue(5) {
+        guard c.type(of: pastKey).rank == 4, c.type(of: pastValue).rank == 4 else {
+            throw ImportProblem("needs past_key and past_value of rank 4 ([batch, kv heads, past length, head size]), got \(c.type(of: pastKey)) and \(c.type(of: pastValue))")
+        }
         pastLength = try c.staticShape(of: pastKey)[2]
         k = try c.emit(.concat(axis: 2), [pastKey, k])
         v = try c.emit(.concat(axis: 2), [pastValue, v])
