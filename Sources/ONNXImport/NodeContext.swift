@@ -32,13 +32,16 @@ struct NodeContext {
 
     // MARK: Inputs
 
-    func has(_ i: Int) -> Bool { i < inputs.count && inputs[i] != nil }
+    /// Input `i`, or nil when the node leaves it out (an empty name, or fewer inputs).
+    func input(_ i: Int) -> ImportValue? { i < inputs.count ? inputs[i] : nil }
+
+    func has(_ i: Int) -> Bool { input(i) != nil }
 
     func inputName(_ i: Int) -> String { i < proto.input.count ? proto.input[i] : "#\(i)" }
 
     /// Input `i` as a graph value, placing a known tensor in the graph if need be.
     func value(_ i: Int) throws(ImportProblem) -> ValueID {
-        guard i < inputs.count, let input = inputs[i] else { throw ImportProblem("needs input \(i), which is missing") }
+        guard let input = input(i) else { throw ImportProblem("needs input \(i), which is missing") }
         switch input {
         case .runtime(let id): return id
         case .known(let k): return importer.place(k)
@@ -50,7 +53,7 @@ struct NodeContext {
 
     /// The values of input `i` when it is known at import time; nil when it is omitted.
     func known(_ i: Int, _ what: String) throws(ImportProblem) -> TensorData? {
-        guard i < inputs.count, let input = inputs[i] else { return nil }
+        guard let input = input(i) else { return nil }
         switch input {
         case .known(let k): return k.data
         case .runtime(let id):
@@ -66,7 +69,7 @@ struct NodeContext {
 
     /// The type of input `i` (which must be present).
     func type(_ i: Int) throws(ImportProblem) -> TensorType {
-        guard i < inputs.count, let input = inputs[i] else { throw ImportProblem("needs input \(i), which is missing") }
+        guard let input = input(i) else { throw ImportProblem("needs input \(i), which is missing") }
         switch input {
         case .runtime(let id): return importer.graph.type(of: id)
         case .known(let k): return k.data.type

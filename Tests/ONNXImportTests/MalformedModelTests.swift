@@ -124,6 +124,13 @@ import Testing
         #expect(error.message.hasSuffix("needs past_key and past_value of rank 4 ([batch, kv heads, past length, head size]), got f32[2,8] and f32[1,2,3,4]"), "\(error.message)")
     }
 
+    /// Found by the onnx fuzz target: Gather with only its data input indexed past the inputs.
+    @Test func gatherWithoutIndicesIsNamed() throws {
+        let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("Gather", ["x"], ["y"])], inputs: [("x", [10])], outputs: ["y"])
+        let error = try #require(importError(bytes))
+        #expect(error.message.hasSuffix("needs input 1, which is missing"), "\(error.message)")
+    }
+
     @Test func anInputWhoseElementCountOverflowsIsNamed() throws {
         let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x"], ["y"])],
                                            inputs: [("x", [1 << 62, 4])], outputs: ["y"])

@@ -74,14 +74,14 @@ private func convertCastLike(_ c: NodeContext) throws(ImportProblem) -> [ImportV
     c.attributes.ignore("saturate")
     let to = try c.type(1).elementType
     // Only the type of the second input matters, so a known first input stays known.
-    if case .known(let k)? = c.inputs[0] {
+    if case .known(let k)? = c.input(0) {
         return [.known(KnownTensor(data: castTensor(k.data, to: to), name: c.outputName(0)))]
     }
     return single(try c.cast(try c.value(0), to: to))
 }
 
 private func convertIdentity(_ c: NodeContext) throws(ImportProblem) -> [ImportValue] {
-    guard let input = c.inputs.first ?? nil else { throw ImportProblem("needs input 0, which is missing") }
+    guard let input = c.input(0) else { throw ImportProblem("needs input 0, which is missing") }
     return [input]
 }
 
@@ -98,7 +98,7 @@ private func convertDropout(_ c: NodeContext) throws(ImportProblem) -> [ImportVa
             throw ImportProblem("training_mode=true with a nonzero ratio is not supported (it is random); attnc runs inference")
         }
     }
-    guard let input = c.inputs.first ?? nil else { throw ImportProblem("needs input 0, which is missing") }
+    guard let input = c.input(0) else { throw ImportProblem("needs input 0, which is missing") }
     guard c.wantsOutput(1) else { return [input] }
     let mask = TensorData(.i1, shape: try c.staticShape(0), repeating: 1)
     return [input, .known(KnownTensor(data: mask, name: c.outputName(1)))]

@@ -177,7 +177,7 @@ private func convertGather(_ c: NodeContext) throws(ImportProblem) -> [ImportVal
     let data = try c.value(0)
     let type = c.type(of: data)
     let axis = try c.normalizedAxis(try c.attributes.int("axis", default: 0), rank: type.rank)
-    if case .known(let k)? = c.inputs[1], k.data.shape.isEmpty, let size = type.shape[axis].value {
+    if case .known(let k)? = c.input(1), k.data.shape.isEmpty, let size = type.shape[axis].value {
         let raw = Int(clamping: k.data.integers[0])
         let index = raw < 0 ? raw + size : raw
         guard index >= 0 && index < size else { throw ImportProblem("index \(raw) is out of range for dim \(axis) of \(type)") }

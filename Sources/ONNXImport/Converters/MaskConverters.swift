@@ -28,7 +28,7 @@ private func convertTrilu(_ c: NodeContext) throws(ImportProblem) -> [ImportValu
         keep = try c.emit(.binary(upper ? .ge : .le), [offset, c.scalar(Double(k), .i64)])
     }
     let elementType = try c.type(0).elementType
-    if case .known(let input)? = c.inputs[0], input.data.isSplat, input.data.doubles[0] == 1, elementType == .i1 {
+    if case .known(let input)? = c.input(0), input.data.isSplat, input.data.doubles[0] == 1, elementType == .i1 {
         // Trilu of all-true is the mask itself.
         return single(shape.count == 2 ? keep : try c.emit(.broadcast(shape: shape.map(Dim.known)), [keep]))
     }
