@@ -120,6 +120,25 @@ struct NodeContext {
     /// A constant tensor made up by the converter.
     func constant(_ data: TensorData) -> ValueID { importer.addConstant(data) }
 
+    /// A tensor of `shape` filled with `value`: a constant when small, else a scalar broadcast in
+    /// the graph, so that a huge shape costs nothing at import (the fuzzer found 2³¹ elements
+    /// asking for 16 GiB) and is refused with its size when run.
+    func filled(_ value: Double, _ elementType: ElementType, shape: [Int]) throws(ImportProblem) -> ValueID {
+        guard try checkedElementCount(shape.map(Int64.init)) <= largestFoldedConstant else {
+            return try emit(.broadcast(shape: shape.map(Dim.known)), [scalar(value, elementType)])
+        }
+        return constant(TensorData(elementType, shape: shape, repeating: value))
+    }
+
+    /// Output `output` filled with `value`: a known tensor when small (shape arithmetic folds
+    /// through it), else left to the graph as `filled` does.
+    func filledOutput(_ output: Int, _ value: Double, _ elementType: ElementType, shape: [Int]) throws(ImportProblem) -> ImportValue {
+        guard try checkedElementCount(shape.map(Int64.init)) <= largestFoldedConstant else {
+            return .runtime(try filled(value, elementType, shape: shape))
+        }
+        return .known(KnownTensor(data: TensorData(elementType, shape: shape, repeating: value), name: outputName(output)))
+    }
+
     /// Reshapes unless the shape is already `shape`.
     func reshape(_ x: ValueID, _ shape: [Int]) throws(ImportProblem) -> ValueID {
         if type(of: x).shape == shape.map(Dim.known) { return x }

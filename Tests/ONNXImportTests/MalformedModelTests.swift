@@ -131,6 +131,16 @@ import Testing
         #expect(error.message.hasSuffix("needs input 1, which is missing"), "\(error.message)")
     }
 
+    /// Found by the onnx fuzz target (a timeout): AveragePool's explicit padding, and the pooled
+    /// count it divides by, were made as constants at import, 2 GiB for a pad of 2²⁴ columns.
+    /// Large fills are now broadcasts in the graph, refused with their size if run.
+    @Test func hugePaddingIsABroadcastNotAConstant() throws {
+        let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("AveragePool", ["x"], ["y"], [ModelBuilder.ints("kernel_shape", [3, 3]), ModelBuilder.ints("pads", [0, 2, 2, 1 << 24])])],
+                                           inputs: [("x", [1, 1, 28, 28])], outputs: ["y"])
+        let text = printGraph(try importONNX(bytes: bytes, path: "model.onnx").graph)
+        #expect(text.contains("broadcast(") && text.contains("16777216"), "\(text)")
+    }
+
     @Test func anInputWhoseElementCountOverflowsIsNamed() throws {
         let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x"], ["y"])],
                                            inputs: [("x", [1 << 62, 4])], outputs: ["y"])

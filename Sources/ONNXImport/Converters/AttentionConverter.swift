@@ -125,7 +125,7 @@ private func attentionBias(_ c: NodeContext, _ g: MaskGeometry, elementType: Ele
         var shape = try c.staticShape(of: mask)
         if let last = shape.last, last < g.totalLength {
             shape[shape.count - 1] = g.totalLength - last
-            let filler = c.constant(TensorData(isBoolean ? .i1 : elementType, shape: shape, repeating: isBoolean ? 0 : -.infinity))
+            let filler = try c.filled(isBoolean ? 0 : -.infinity, isBoolean ? .i1 : elementType, shape: shape)
             mask = try c.emit(.concat(axis: -1), [mask, filler])
         }
         bias = isBoolean ? try c.emit(.select, [mask, c.scalar(0, elementType), c.scalar(-.infinity, elementType)]) : mask

@@ -195,7 +195,7 @@ private func pool(_ kind: PoolKind) -> NodeConverter {
             let fill = kind == .max ? -Double.infinity : 0
             let shape = try c.staticShape(of: x)
             if kind == .average && !countIncludePad {
-                let ones = c.constant(TensorData(.f32, shape: [1, 1, shape[2], shape[3]], repeating: 1))
+                let ones = try c.filled(1, .f32, shape: [1, 1, shape[2], shape[3]])
                 divisor = try padSpatial(c, ones, padding, fill: 0)
             }
             x = try padSpatial(c, x, padding, fill: fill)
@@ -220,7 +220,7 @@ private func padSpatial(_ c: NodeContext, _ x: ValueID, _ padding: Padding2D, fi
         func block(_ n: Int) throws(ImportProblem) -> ValueID {
             var shape = try c.staticShape(of: x)
             shape[axis] = n
-            return c.constant(TensorData(elementType, shape: shape, repeating: fill))
+            return try c.filled(fill, elementType, shape: shape)
         }
         var parts: [ValueID] = []
         if before > 0 { parts.append(try block(before)) }

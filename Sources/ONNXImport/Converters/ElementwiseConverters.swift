@@ -100,8 +100,7 @@ private func convertDropout(_ c: NodeContext) throws(ImportProblem) -> [ImportVa
     }
     guard let input = c.input(0) else { throw ImportProblem("needs input 0, which is missing") }
     guard c.wantsOutput(1) else { return [input] }
-    let mask = TensorData(.i1, shape: try c.staticShape(0), repeating: 1)
-    return [input, .known(KnownTensor(data: mask, name: c.outputName(1)))]
+    return [input, try c.filledOutput(1, 1, .i1, shape: try c.staticShape(0))]
 }
 
 private func convertGelu(_ c: NodeContext) throws(ImportProblem) -> [ImportValue] {

@@ -236,7 +236,7 @@ private func convertPad(_ c: NodeContext) throws(ImportProblem) -> [ImportValue]
                 return before ? try slice(size - n, size, 1) : try slice(0, n, 1)
             default:
                 shape[axis] = n
-                return c.constant(TensorData(type.elementType, shape: shape, repeating: value))
+                return try c.filled(value, type.elementType, shape: shape)
             }
         }
         var parts: [ValueID] = []

@@ -32,16 +32,11 @@ private func convertConstantOfShape(_ c: NodeContext) throws(ImportProblem) -> [
     let value = try c.attributes.tensor("value").map { t throws(ImportProblem) in try decodeTensor(t) }
     let elementType = value?.elementType ?? .f32
     let fill = value?.doubles.first ?? 0
-    // Small fills are known values (shape arithmetic folds through them); a large one is a scalar
-    // broadcast in the graph, so that a huge shape costs nothing at import (the fuzzer's 2³¹
-    // elements asked for 16 GiB here) and is refused with its size when run.
-    guard try checkedElementCount(shape.map(Int64.init)) <= largestFoldedConstant else {
-        return [.runtime(try c.emit(.broadcast(shape: shape.map(Dim.known)), [c.scalar(fill, elementType)]))]
-    }
-    return known(c, TensorData(elementType, shape: shape, repeating: fill))
+    return [try c.filledOutput(0, fill, elementType, shape: shape)]
 }
 
-/// The most elements a `ConstantOfShape` may have and still be folded as a known value.
+/// The most elements a fill made at import time (`ConstantOfShape`, padding) may have and still
+/// be a known value or a constant.
 let largestFoldedConstant = 1 << 16
 
 private func convertShape(_ c: NodeContext) throws(ImportProblem) -> [ImportValue] {
