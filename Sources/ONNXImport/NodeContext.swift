@@ -171,3 +171,7 @@ struct NodeContext {
 /// A converter: reads a node through its context and gives the values of its outputs, in order
 /// (it may give fewer than the node names when the rest are optional and not requested).
 typealias NodeConverter = (NodeContext) throws(ImportProblem) -> [ImportValue]
+
+/// The most elements a fill made at import time (`ConstantOfShape`, padding) may have and still
+/// be a known value or a constant.
+let largestFoldedConstant = 1 << 16

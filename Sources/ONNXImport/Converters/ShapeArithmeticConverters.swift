@@ -35,10 +35,6 @@ private func convertConstantOfShape(_ c: NodeContext) throws(ImportProblem) -> [
     return [try c.filledOutput(0, fill, elementType, shape: shape)]
 }
 
-/// The most elements a fill made at import time (`ConstantOfShape`, padding) may have and still
-/// be a known value or a constant.
-let largestFoldedConstant = 1 << 16
-
 private func convertShape(_ c: NodeContext) throws(ImportProblem) -> [ImportValue] {
     let shape = try c.staticShape(0)
     let rank = shape.count
