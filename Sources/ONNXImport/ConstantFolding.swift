@@ -31,8 +31,15 @@ func foldConstant(_ c: NodeContext) throws(ImportProblem) -> [ImportValue]? {
     return results.enumerated().map { i, data in .known(KnownTensor(data: data, name: c.outputName(i))) }
 }
 
-/// Inputs larger than this are left to the graph rather than evaluated at import time.
+/// Inputs and results larger than this are left to the graph rather than evaluated at import
+/// time: a small file can ask for a huge result (Expand, Range, a broadcast), and the folder must
+/// not allocate it (the fuzzer found a Range of 805 million elements asking for 6 GiB).
 private let largestFoldedTensor = 1 << 20
+
+/// Whether a result of `shape` is small enough to fold; a negative or overflowing shape is an error.
+private func foldable(_ shape: [Int]) throws(ImportProblem) -> Bool {
+    try checkedElementCount(shape.map(Int64.init)) <= largestFoldedTensor
+}
 
 private typealias Fold = (NodeContext, [TensorData?]) throws(ImportProblem) -> [TensorData]?
 
@@ -76,7 +83,7 @@ private func binary(_ function: BinaryFunction) -> Fold {
             throw ImportProblem("operand types differ: \(a.type) and \(b.type)")
         }
         let resultType: ElementType = function.isComparison || function.isLogical ? .i1 : a.elementType
-        let (shape, maps) = try broadcastMaps([a.shape, b.shape])
+        guard let (shape, maps) = try broadcastMaps([a.shape, b.shape]) else { return nil }
         if case .integers(let u) = a.storage, case .integers(let v) = b.storage, let f = integerFunction(function) {
             let values = (0..<shape.reduce(1, *)).map { f(u[maps[0][$0]], v[maps[1][$0]]) }
             if resultType == .i1 { return [TensorData(.i1, shape: shape, storage: .booleans(values.map { $0 != 0 }))] }
@@ -142,7 +149,7 @@ private func applyFolded(_ f: BinaryFunction, _ a: Double, _ b: Double, integer:
 private func foldWhere(_ c: NodeContext, _ x: [TensorData?]) throws(ImportProblem) -> [TensorData]? {
     guard x.count == 3, let condition = x[0], let a = x[1], let b = x[2] else { return nil }
     guard a.elementType == b.elementType else { throw ImportProblem("operand types differ: \(a.type) and \(b.type)") }
-    let (shape, maps) = try broadcastMaps([condition.shape, a.shape, b.shape])
+    guard let (shape, maps) = try broadcastMaps([condition.shape, a.shape, b.shape]) else { return nil }
     let flags = condition.doubles
     // Index into a followed by b.
     let picks = (0..<shape.reduce(1, *)).map { flags[maps[0][$0]] != 0 ? maps[1][$0] : a.count + maps[2][$0] }
@@ -222,6 +229,7 @@ private func foldConcat(_ c: NodeContext, _ x: [TensorData?]) throws(ImportProbl
     }
     var shape = first.shape
     shape[axis] = parts.map { $0.shape[axis] }.reduce(0, +)
+    guard try foldable(shape) else { return nil }
     let outer = first.shape[..<axis].reduce(1, *)
     var picks: [Int] = []
     var bases: [Int] = []
@@ -242,6 +250,8 @@ private func foldGather(_ c: NodeContext, _ x: [TensorData?]) throws(ImportProbl
     let size = data.shape[axis]
     let inner = data.shape[(axis + 1)...].reduce(1, *)
     let outer = data.shape[..<axis].reduce(1, *)
+    let shape = Array(data.shape[..<axis]) + indices.shape + Array(data.shape[(axis + 1)...])
+    guard try foldable(shape) else { return nil }
     var picks: [Int] = []
     for o in 0..<outer {
         for raw in indices.integers {
@@ -250,7 +260,7 @@ private func foldGather(_ c: NodeContext, _ x: [TensorData?]) throws(ImportProbl
             picks.append(contentsOf: ((o * size + index) * inner)..<((o * size + index + 1) * inner))
         }
     }
-    return [data.picking(picks, shape: Array(data.shape[..<axis]) + indices.shape + Array(data.shape[(axis + 1)...]))]
+    return [data.picking(picks, shape: shape)]
 }
 
 private func foldSlice(_ c: NodeContext, _ x: [TensorData?]) throws(ImportProblem) -> [TensorData]? {
@@ -273,7 +283,7 @@ private func foldSlice(_ c: NodeContext, _ x: [TensorData?]) throws(ImportProble
 
 private func foldExpand(_ c: NodeContext, _ x: [TensorData?]) throws(ImportProblem) -> [TensorData]? {
     guard x.count == 2, let a = x[0], let shape = x[1] else { return nil }
-    let (result, maps) = try broadcastMaps([a.shape, shape.integers.map { Int(clamping: $0) }])
+    guard let (result, maps) = try broadcastMaps([a.shape, shape.integers.map { Int(clamping: $0) }]) else { return nil }
     return [a.picking(maps[0], shape: result)]
 }
 
@@ -283,7 +293,10 @@ func foldRange(_ c: NodeContext, _ x: [TensorData?]) throws(ImportProblem) -> [T
     let (s, l, d) = (start.doubles[0], limit.doubles[0], delta.doubles[0])
     guard d != 0 else { throw ImportProblem("delta must not be 0") }
     let steps = ((l - s) / d).rounded(.up)
-    guard steps.isFinite, steps <= Double(maximumElementCount) else { throw ImportProblem("the range holds too many elements") }
+    // Range has no graph form: it is evaluated here or not at all.
+    guard steps.isFinite, steps <= Double(largestFoldedTensor) else {
+        throw ImportProblem("the range from \(s) to \(l) by \(d) holds \(steps) elements; attnc evaluates Range at import time, up to \(largestFoldedTensor) elements")
+    }
     let count = max(Int(steps), 0)
     if case .integers(let v) = start.storage {
         let (s, d) = (v[0], delta.integers[0])
@@ -320,8 +333,8 @@ private func reduction(_ f: @escaping ([Double]) -> Double) -> Fold {
 // MARK: Index helpers
 
 /// Numpy broadcasting of several shapes, with, for every result element, the flat index it reads
-/// in each operand.
-private func broadcastMaps(_ shapes: [[Int]]) throws(ImportProblem) -> (shape: [Int], maps: [[Int]]) {
+/// from each shape; nil when the result is too large to fold.
+private func broadcastMaps(_ shapes: [[Int]]) throws(ImportProblem) -> (shape: [Int], maps: [[Int]])? {
     let rank = shapes.map(\.count).max() ?? 0
     var shape = Array(repeating: 1, count: rank)
     for s in shapes {
@@ -332,6 +345,7 @@ private func broadcastMaps(_ shapes: [[Int]]) throws(ImportProblem) -> (shape: [
             }
         }
     }
+    guard try foldable(shape) else { return nil }
     let maps: [[Int]] = shapes.map { s in
         let own = rowMajorStrides(s)
         let strides = (0..<rank).map { d -> Int in

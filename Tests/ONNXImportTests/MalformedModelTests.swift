@@ -141,6 +141,31 @@ import Testing
         #expect(text.contains("broadcast(") && text.contains("16777216"), "\(text)")
     }
 
+    /// Found by the onnx fuzz target: Range was evaluated at import for up to 2^32 elements, and
+    /// a file of a few hundred bytes asked for 6 GiB. Range has no graph form, so a large one is
+    /// refused with its size.
+    @Test func aHugeRangeIsRefusedWithItsSize() throws {
+        let scalar = { (name: String, value: Int64) in ModelBuilder.tensor(name, TensorData(.i64, shape: [], storage: .integers([value]))) }
+        let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("Range", ["s", "l", "d"], ["r"]),
+                                                   ModelBuilder.node("Relu", ["x"], ["y"])],
+                                           inputs: [("x", [2])], outputs: ["y"],
+                                           initializers: [scalar("s", 0), scalar("l", 805_306_368), scalar("d", 1)])
+        let error = try #require(importError(bytes))
+        #expect(error.description == "model.onnx: error: node 0 (Range, domain ai.onnx, opset 17): the range from 0.0 to 805306368.0 by 1.0 holds 805306368.0 elements; attnc evaluates Range at import time, up to 1048576 elements", "\(error.description)")
+    }
+
+    /// The folder bounds what it computes, not only what it reads: an Expand of a known scalar to
+    /// 2^22 elements stays a broadcast in the graph.
+    @Test func aHugeResultOfKnownOperandsStaysInTheGraph() throws {
+        let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("Expand", ["c", "s"], ["e"]),
+                                                   ModelBuilder.node("Add", ["x", "e"], ["y"])],
+                                           inputs: [("x", [4, 1 << 20])], outputs: ["y"],
+                                           initializers: [ModelBuilder.tensor("c", TensorData(shape: [1], floats: [2])),
+                                                          ModelBuilder.tensor("s", TensorData(.i64, shape: [2], storage: .integers([4, 1 << 20])))])
+        let text = printGraph(try importONNX(bytes: bytes, path: "model.onnx").graph)
+        #expect(text.contains("broadcast(") && text.contains("[4,1048576]"), "\(text)")
+    }
+
     @Test func anInputWhoseElementCountOverflowsIsNamed() throws {
         let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x"], ["y"])],
                                            inputs: [("x", [1 << 62, 4])], outputs: ["y"])
