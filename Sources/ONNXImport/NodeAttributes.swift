@@ -54,6 +54,16 @@ final class NodeAttributes {
         return a.ints.map { Int(clamping: $0) }
     }
 
+    /// An integer list whose values all lie in `range`, or an error naming the attribute: bounds
+    /// what the converter's size arithmetic may meet, so that it cannot overflow.
+    func ints(_ name: String, in range: ClosedRange<Int>) throws(ImportProblem) -> [Int]? {
+        guard let values = try ints(name) else { return nil }
+        guard values.allSatisfy(range.contains) else {
+            throw ImportProblem("attribute '\(name)' is \(values); its values must lie between \(range.lowerBound) and \(range.upperBound)")
+        }
+        return values
+    }
+
     func floats(_ name: String) throws(ImportProblem) -> [Double]? {
         guard let a = take(name) else { return nil }
         guard a.type == .floats || (!a.hasType && !a.floats.isEmpty) else { throw kindError(a, "a list of floats") }

@@ -109,6 +109,11 @@ struct NodeContext {
         } catch {
             throw ImportProblem("cannot be expressed as GraphIR \(op.mnemonic): \(error.message)")
         }
+        // Typing rules compute sizes; whether a tensor that size can exist is the verifier's
+        // question, asked here so that an impossible size is this node's error.
+        for type in types {
+            if let problem = sizeProblem(type) { throw ImportProblem("gives \(op.mnemonic) a result of type \(type): \(problem)") }
+        }
         return importer.graph.addNode(op, operands: operands, results: types.map { (nil, $0) })
     }
 

@@ -166,6 +166,39 @@ import Testing
         #expect(text.contains("broadcast(") && text.contains("[4,1048576]"), "\(text)")
     }
 
+    /// Found by the onnx fuzz target (a timeout): Split's num_outputs of 2^40 built a list of
+    /// 2^40 sizes. ONNX requires num_outputs to equal the node's output count.
+    @Test func aSplitWhoseNumOutputsDisagreesWithItsOutputsIsNamed() throws {
+        let bytes = try ModelBuilder.model(opset: 18, nodes: [ModelBuilder.node("Split", ["x"], ["y"], [ModelBuilder.int("num_outputs", 1 << 40)])],
+                                           inputs: [("x", [8, 8])], outputs: ["y"])
+        let error = try #require(importError(bytes))
+        #expect(error.description == "model.onnx: error: node 0 (Split, domain ai.onnx, opset 18): num_outputs is 1099511627776 but the node names 1 output; ONNX requires them to be equal", "\(error.description)")
+    }
+
+    /// Found by a sweep of extreme values over every integer attribute of ONNX's node tests: a
+    /// stride of 0 divided by zero in SAME padding, and huge strides, dilations and pads overflowed
+    /// the window arithmetic. Window attributes are read within bounds no real model reaches.
+    @Test func windowAttributesOutOfRangeAreNamed() throws {
+        let stride0 = try ModelBuilder.model(nodes: [ModelBuilder.node("AveragePool", ["x"], ["y"], [ModelBuilder.ints("kernel_shape", [3, 3]), ModelBuilder.ints("strides", [0, 0]), ModelBuilder.string("auto_pad", "SAME_UPPER")])],
+                                             inputs: [("x", [1, 1, 8, 8])], outputs: ["y"])
+        let stride0Error = try #require(importError(stride0))
+        #expect(stride0Error.message.hasSuffix("attribute 'strides' is [0, 0]; its values must lie between 1 and 16777216"), "\(stride0Error.message)")
+
+        let dilation = try ModelBuilder.model(nodes: [ModelBuilder.node("ConvTranspose", ["x", "w"], ["y"], [ModelBuilder.ints("dilations", [Int.max, 1])])],
+                                              inputs: [("x", [1, 1, 3, 3]), ("w", [1, 1, 2, 2])], outputs: ["y"])
+        let dilationError = try #require(importError(dilation))
+        #expect(dilationError.message.hasSuffix("attribute 'dilations' is [9223372036854775807, 1]; its values must lie between 1 and 16777216"), "\(dilationError.message)")
+    }
+
+    /// Found by the same sweep: the importer built a result whose element count overflows, which
+    /// only the verifier noticed (as an internal error). Every result is now checked as it is built.
+    @Test func aResultWhoseElementCountOverflowsIsNamedAtItsNode() throws {
+        let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("ConvTranspose", ["x", "w"], ["y"], [ModelBuilder.ints("strides", [1 << 24, 1 << 24])])],
+                                           inputs: [("x", [1, 1, 1024, 1024]), ("w", [1, 1, 1, 1])], outputs: ["y"])
+        let error = try #require(importError(bytes))
+        #expect(error.message.hasSuffix("gives conv_transpose2d a result of type f32[1,1,17163091969,17163091969]: its element count overflows a 64-bit integer"), "\(error.message)")
+    }
+
     @Test func anInputWhoseElementCountOverflowsIsNamed() throws {
         let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x"], ["y"])],
                                            inputs: [("x", [1 << 62, 4])], outputs: ["y"])

@@ -193,10 +193,12 @@ public func inferResultTypes(_ op: Op, operands: [TensorType], declared: [Tensor
         var spatial: [Dim] = []
         for (i, (size, kernel)) in zip([x.shape[2], x.shape[3]], [kh, kw]).enumerated() {
             guard let n = size.value else { throw TypeRuleError("conv_transpose2d over the symbolic dim \(size) is not supported; bind it first", operand: 0) }
-            let padding = i == 0 ? attributes.padding.top + attributes.padding.bottom : attributes.padding.left + attributes.padding.right
-            let out = (n - 1) * attributes.stride[i] - padding + attributes.dilation[i] * (kernel - 1) + attributes.outputPadding[i] + 1
-            guard out >= 0 else { throw TypeRuleError("conv_transpose2d padding \(padding) is larger than the output it trims") }
-            spatial.append(.known(out))
+            // In 128 bits: no attribute is bounded above, and the sum must not trap on the way.
+            let padding = Int128(i == 0 ? attributes.padding.top : attributes.padding.left) + Int128(i == 0 ? attributes.padding.bottom : attributes.padding.right)
+            let wide = Int128(n - 1) * Int128(attributes.stride[i]) - padding + Int128(attributes.dilation[i]) * Int128(kernel - 1)
+                + Int128(attributes.outputPadding[i]) + 1
+            guard wide >= 0 else { throw TypeRuleError("conv_transpose2d padding \(padding) is larger than the output it trims") }
+            spatial.append(.known(try exactSize(wide)))
         }
         return [TensorType(x.elementType, [x.shape[0], outChannels] + spatial)]
 
@@ -525,17 +527,26 @@ private func checkWindowAttributes(stride: [Int], dilation: [Int], padding: Padd
 /// window keeps it unchanged (stride 1 and padding that covers the kernel's reach).
 private func windowOutput(_ size: Dim, kernel: Int, stride: Int, dilation: Int, padBefore: Int, padAfter: Int,
                           ceilMode: Bool) throws(TypeRuleError) -> Dim {
-    let reach = dilation * (kernel - 1) + 1
-    guard let n = size.value else {
-        if stride == 1 && padBefore + padAfter == reach - 1 { return size }
+    // In 128 bits: no attribute is bounded above, and the arithmetic must not trap on the way.
+    let (stride, padBefore) = (Int128(stride), Int128(padBefore))
+    let reach = Int128(dilation) * Int128(kernel - 1) + 1
+    guard let n = size.value.map({ Int128($0) }) else {
+        if stride == 1 && padBefore + Int128(padAfter) == reach - 1 { return size }
         throw TypeRuleError("a window over the symbolic dim \(size) changes its size; bind \(size) first")
     }
-    let span = n + padBefore + padAfter - reach
-    guard span >= 0 else { throw TypeRuleError("the window (\(reach) wide with dilation) is larger than the padded input (\(n + padBefore + padAfter))") }
+    let padded = n + padBefore + Int128(padAfter)
+    let span = padded - reach
+    guard span >= 0 else { throw TypeRuleError("the window (\(reach) wide with dilation) is larger than the padded input (\(padded))") }
     var out = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1
     // As PyTorch and ONNX: with ceil mode the last window must start inside the input or left padding.
     if ceilMode && (out - 1) * stride >= n + padBefore { out -= 1 }
-    return .known(out)
+    return .known(try exactSize(out))
+}
+
+/// A size computed in 128 bits, or an error when it does not fit a dim.
+private func exactSize(_ wide: Int128) throws(TypeRuleError) -> Int {
+    guard let size = Int(exactly: wide) else { throw TypeRuleError("the output size \(wide) does not fit in a 64-bit integer") }
+    return size
 }
 
 /// The typing rule of `attention` (see `AttentionAttributes`).

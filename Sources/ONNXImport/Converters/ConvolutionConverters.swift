@@ -9,6 +9,12 @@ let convolutionConverters: [String: NodeConverter] = [
     "AveragePool": pool(.average),
 ]
 
+/// Bounds on the window attributes: far beyond any real model, small enough that the size
+/// arithmetic below cannot overflow on inputs of up to 2^32 elements.
+private let windowSizes = 1...(1 << 24)             // kernel_shape, strides, dilations
+private let paddings = -(1 << 31)...(1 << 31)       // pads, output_padding
+private let outputSizes = 0...maximumElementCount   // output_shape
+
 /// The geometry attributes shared by convolutions and pools, per spatial dim.
 private struct Window {
     var kernel: [Int]
@@ -21,13 +27,13 @@ private struct Window {
     init(_ c: NodeContext, kernel: [Int], input: [Int], readDilations: Bool = true) throws(ImportProblem) {
         let rank = kernel.count
         self.kernel = kernel
-        strides = try c.attributes.ints("strides") ?? Array(repeating: 1, count: rank)
-        dilations = readDilations ? try c.attributes.ints("dilations") ?? Array(repeating: 1, count: rank) : Array(repeating: 1, count: rank)
+        strides = try c.attributes.ints("strides", in: windowSizes) ?? Array(repeating: 1, count: rank)
+        dilations = readDilations ? try c.attributes.ints("dilations", in: windowSizes) ?? Array(repeating: 1, count: rank) : Array(repeating: 1, count: rank)
         guard strides.count == rank, dilations.count == rank else {
             throw ImportProblem("strides \(strides) and dilations \(dilations) must have one value per spatial dim (\(rank))")
         }
         let autoPad = try c.attributes.word("auto_pad", default: "NOTSET", allowed: ["NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"])
-        let pads = try c.attributes.ints("pads")
+        let pads = try c.attributes.ints("pads", in: paddings)
         switch autoPad {
         case "NOTSET":
             let p = pads ?? Array(repeating: 0, count: 2 * rank)
@@ -109,15 +115,15 @@ private func convertConvTranspose(_ c: NodeContext) throws(ImportProblem) -> [Im
         throw ImportProblem("kernel_shape \(declared) does not match the weight \(try c.type(1))")
     }
     let input = Array(inputShape[2...])
-    let strides = try c.attributes.ints("strides") ?? Array(repeating: 1, count: r)
-    let dilations = try c.attributes.ints("dilations") ?? Array(repeating: 1, count: r)
-    var outputPadding = try c.attributes.ints("output_padding") ?? Array(repeating: 0, count: r)
+    let strides = try c.attributes.ints("strides", in: windowSizes) ?? Array(repeating: 1, count: r)
+    let dilations = try c.attributes.ints("dilations", in: windowSizes) ?? Array(repeating: 1, count: r)
+    var outputPadding = try c.attributes.ints("output_padding", in: paddings) ?? Array(repeating: 0, count: r)
     guard strides.count == r, dilations.count == r, outputPadding.count == r else {
         throw ImportProblem("strides, dilations and output_padding must have one value per spatial dim (\(r))")
     }
     let autoPad = try c.attributes.word("auto_pad", default: "NOTSET", allowed: ["NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"])
-    let pads = try c.attributes.ints("pads")
-    var outputShape = try c.attributes.ints("output_shape")
+    let pads = try c.attributes.ints("pads", in: paddings)
+    var outputShape = try c.attributes.ints("output_shape", in: outputSizes)
     if let shape = outputShape, shape.count == r + 2 { outputShape = Array(shape[2...]) }
     guard outputShape == nil || outputShape!.count == r else { throw ImportProblem("output_shape must have one value per spatial dim (\(r))") }
     var natural: [Int] = []
@@ -166,7 +172,7 @@ private func convertConvTranspose(_ c: NodeContext) throws(ImportProblem) -> [Im
 private func pool(_ kind: PoolKind) -> NodeConverter {
     { c throws(ImportProblem) in
         let r = try spatialRank(c)
-        guard let kernel = try c.attributes.ints("kernel_shape"), kernel.count == r else {
+        guard let kernel = try c.attributes.ints("kernel_shape", in: windowSizes), kernel.count == r else {
             throw ImportProblem("needs kernel_shape with one size per spatial dim (\(r))")
         }
         let dilationsSince = kind == .max ? 10 : 19

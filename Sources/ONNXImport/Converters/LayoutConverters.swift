@@ -79,8 +79,11 @@ private func convertConcat(_ c: NodeContext) throws(ImportProblem) -> [ImportVal
 func splitSizes(_ c: NodeContext, size: Int) throws(ImportProblem) -> [Int] {
     let explicit = c.opset >= 13 ? try c.knownInts(1, "split") : try c.attributes.ints("split")
     if let explicit, !explicit.isEmpty { return explicit }
-    let pieces = c.opset >= 18 ? try c.attributes.int("num_outputs") ?? c.proto.output.count : c.proto.output.count
+    let pieces = c.proto.output.count
     guard pieces >= 1 else { throw ImportProblem("needs at least one output") }
+    if c.opset >= 18, let count = try c.attributes.int("num_outputs"), count != pieces {
+        throw ImportProblem("num_outputs is \(count) but the node names \(pieces) output\(pieces == 1 ? "" : "s"); ONNX requires them to be equal")
+    }
     let chunk = (size + pieces - 1) / pieces
     if c.opset >= 18 && c.attributes.has("num_outputs") {
         return (0..<pieces).map { max(0, min(chunk, size - $0 * chunk)) }
