@@ -249,5 +249,9 @@ extension String {
 /// `name` with the characters a quoted name in the text form cannot hold (`"` and line breaks)
 /// replaced by `_`, so that every imported graph prints as text that parses back.
 func textSafe(_ name: String) -> String {
-    String(name.map { $0 == "\"" || $0.isNewline ? "_" : $0 })
+    let safe = String(name.map { $0 == "\"" || $0.isNewline ? "_" : $0 })
+    // The lexer reads characters (grapheme clusters): a name that starts with a combining mark, or
+    // ends with a prepended one, fuses with its quote into a character that is not a quote. Such a
+    // name is wrapped in `_`, which takes the mark instead.
+    return "\"\(safe)\"".count == safe.count + 2 ? safe : "_\(safe)_"
 }

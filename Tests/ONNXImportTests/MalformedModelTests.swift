@@ -91,6 +91,17 @@ import Testing
         #expect(printGraph(try parseGraph(text)) == text)
     }
 
+    /// Found by the onnx fuzz target: a name that starts with a combining mark (U+06DA) fused with
+    /// its opening quote into one character, and the printed text did not parse. So would a name
+    /// that ends with a prepended mark (U+0600) with its closing quote.
+    @Test func namesThatWouldFuseWithTheirQuotesAreWrapped() throws {
+        let bytes = try ModelBuilder.model(nodes: [ModelBuilder.node("Relu", ["x"], ["\u{0600}y\u{0600}"])],
+                                           inputs: [("x", [2])], outputs: ["\u{0600}y\u{0600}"], graphName: "\u{06DA}g")
+        let text = printGraph(try importONNX(bytes: bytes, path: "names.onnx").graph)
+        #expect(text.hasPrefix("graph \"_\u{06DA}g_\"(%x: f32[2])"), "\(text)")
+        #expect(printGraph(try parseGraph(text)) == text)
+    }
+
     /// Found by the onnx fuzz target: a Reshape target whose element count overflows trapped in
     /// the typing rule instead of being an error.
     @Test func aReshapeTargetWhoseElementCountOverflowsIsNamed() throws {
