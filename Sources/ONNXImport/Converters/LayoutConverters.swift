@@ -81,11 +81,11 @@ func splitSizes(_ c: NodeContext, size: Int) throws(ImportProblem) -> [Int] {
     if let explicit, !explicit.isEmpty { return explicit }
     let pieces = c.proto.output.count
     guard pieces >= 1 else { throw ImportProblem("needs at least one output") }
-    if c.opset >= 18, let count = try c.attributes.int("num_outputs"), count != pieces {
-        throw ImportProblem("num_outputs is \(count) but the node names \(pieces) output\(pieces == 1 ? "" : "s"); ONNX requires them to be equal")
-    }
-    let chunk = (size + pieces - 1) / pieces
-    if c.opset >= 18 && c.attributes.has("num_outputs") {
+    if c.opset >= 18, let count = try c.attributes.int("num_outputs") {
+        guard count == pieces else {
+            throw ImportProblem("num_outputs is \(count) but the node names \(pieces) output\(pieces == 1 ? "" : "s"); ONNX requires them to be equal")
+        }
+        let chunk = (size + pieces - 1) / pieces
         return (0..<pieces).map { max(0, min(chunk, size - $0 * chunk)) }
     }
     guard size % pieces == 0 else { throw ImportProblem("cannot split a dim of \(size) into \(pieces) equal pieces") }
